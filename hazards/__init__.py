@@ -1,0 +1,1 @@
+"""Hazard modules: data generators of intensity over time (see :mod:`hazards.base`)."""

@@ -1,0 +1,183 @@
+"""The hazard protocol: a hazard is a data generator of intensity over time.
+
+A hazard knows nothing of fragility, crews or service (CLIMADA's hazard /
+exposure / vulnerability split). Given the sites of a twin's assets it returns a
+:class:`HazardField`: intensity per site per time for one or more
+:class:`IntensityMeasure`, optionally gridded fields for the 3D view, and
+optionally *forced damage* (a damage map that says "this asset is in damage
+state k at time t"). Fields are deterministic for a hazard configuration, so they
+are computed once, cached on disk by :meth:`Hazard.cache_key`, and shared by all
+realizations; randomness lives in fragility sampling, on the asset side.
+
+Time is hours since the scenario start (float); lengths are metres in the city's
+projected CRS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from networks.model import Terrain
+
+
+class IntensityMeasure(str, Enum):
+    """Intensity measures; the value is the spelling used in data files and scenarios."""
+
+    FLOOD_DEPTH_M = "flood_depth_m"  # water depth above ground
+    GUST_MPS = "gust_mps"  # 3-s gust at 10 m
+    SUSTAINED_WIND_MPS = "sustained_wind_mps"  # 1-min sustained at 10 m
+    GENERIC = "intensity"  # unit-free intensity of a user-given damage-map raster
+
+
+@dataclass(frozen=True, eq=False)
+class Sites:
+    """Where a hazard must report intensity: one site per asset of the twin.
+
+    Nodes are points; edges are polylines and the hazard reports the value that
+    matters for a line (the maximum along it). ``line_offsets`` indexes the
+    concatenated vertices: site ``i`` has vertices
+    ``line_x[line_offsets[i]:line_offsets[i+1]]`` (one vertex for a node).
+    """
+
+    ids: np.ndarray  # (n,) object/str
+    asset_class: np.ndarray  # (n,) str values of AssetClass
+    x_m: np.ndarray  # (n,) representative point (node, or edge midpoint)
+    y_m: np.ndarray
+    is_edge: np.ndarray  # (n,) bool
+    length_m: np.ndarray  # (n,) 0 for nodes
+    line_offsets: np.ndarray  # (n+1,) int64
+    line_x: np.ndarray
+    line_y: np.ndarray
+    crs: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def fingerprint(self) -> str:
+        """A hash of the sites' geometry, part of every hazard cache key."""
+        import hashlib
+
+        h = hashlib.sha256()
+        h.update(self.crs.encode())
+        for arr in (self.line_offsets, self.line_x, self.line_y):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class GridSeries:
+    """A gridded field over time for views: ``values[t, row, col]`` on a north-up raster."""
+
+    measure: IntensityMeasure
+    times_h: np.ndarray
+    values: np.ndarray  # (T, ny, nx) float32
+    transform: tuple[float, float, float, float, float, float]
+    crs: str
+
+
+@dataclass(frozen=True, eq=False)
+class ForcedDamage:
+    """Damage given directly by a scenario: site index ``site[k]`` is in damage state
+    ``damage_state[k]`` (1..4) from ``time_h[k]`` with probability ``probability[k]``."""
+
+    time_h: np.ndarray
+    site: np.ndarray
+    damage_state: np.ndarray
+    probability: np.ndarray
+
+    @classmethod
+    def empty(cls) -> ForcedDamage:
+        z = np.zeros(0)
+        return cls(z, z.astype(np.int64), z.astype(np.int8), z)
+
+
+@dataclass(frozen=True, eq=False)
+class HazardField:
+    """What a hazard produces for a set of sites.
+
+    Invariants: ``times_h`` is strictly increasing; every ``intensity`` array has
+    shape ``(len(times_h), n_sites)`` and dtype float32, NaN meaning "not exposed".
+    """
+
+    times_h: np.ndarray
+    intensity: Mapping[IntensityMeasure, np.ndarray]
+    forced: ForcedDamage = field(default_factory=ForcedDamage.empty)
+    grids: Mapping[IntensityMeasure, GridSeries] = field(default_factory=dict)
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        """Write to an ``.npz`` (used by the on-disk cache)."""
+        arrays: dict[str, np.ndarray] = {"times_h": self.times_h}
+        for m, a in self.intensity.items():
+            arrays[f"int__{m.value}"] = a
+        for k in ("time_h", "site", "damage_state", "probability"):
+            arrays[f"forced__{k}"] = getattr(self.forced, k)
+        for m, g in self.grids.items():
+            arrays[f"grid__{m.value}__values"] = g.values
+            arrays[f"grid__{m.value}__times_h"] = g.times_h
+            arrays[f"grid__{m.value}__transform"] = np.asarray(g.transform, dtype=float)
+            arrays[f"grid__{m.value}__crs"] = np.asarray(g.crs)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> HazardField:
+        with np.load(path, allow_pickle=False) as z:
+            intensity = {
+                IntensityMeasure(k[5:]): z[k] for k in z.files if k.startswith("int__")
+            }
+            forced = ForcedDamage(*(z[f"forced__{k}"] for k in
+                                    ("time_h", "site", "damage_state", "probability")))
+            grids = {}
+            for k in z.files:
+                if k.startswith("grid__") and k.endswith("__values"):
+                    m = k[len("grid__"):-len("__values")]
+                    grids[IntensityMeasure(m)] = GridSeries(
+                        IntensityMeasure(m), z[f"grid__{m}__times_h"], z[k],
+                        tuple(z[f"grid__{m}__transform"].tolist()), str(z[f"grid__{m}__crs"]))
+            return cls(z["times_h"], intensity, forced, grids)
+
+
+@dataclass(frozen=True, eq=False)
+class HazardContext:
+    """What a hazard may know about the city besides the sites."""
+
+    crs: str
+    terrain: Terrain | None
+    base_dir: Path  # directory of the scenario file, for relative paths
+    horizon_h: float
+    meta: Mapping[str, object] = field(default_factory=dict)  # e.g. the city's anchor lon/lat
+
+
+@runtime_checkable
+class Hazard(Protocol):
+    """The protocol every hazard module implements.
+
+    A hazard class declares ``kind`` (its ``type:`` in scenarios) and ``Config``
+    (a pydantic model with ``extra="forbid"`` validating its scenario block), and is
+    built with ``from_config(config, context)``.
+    """
+
+    kind: ClassVar[str]
+    Config: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def from_config(cls, config: BaseModel, context: HazardContext) -> Hazard: ...
+
+    def cache_key(self) -> str:
+        """A stable string identifying every input that shapes the field."""
+        ...
+
+    def compute(self, sites: Sites) -> HazardField:
+        """The hazard's intensities at ``sites`` over time (deterministic)."""
+        ...

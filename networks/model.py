@@ -1,0 +1,147 @@
+"""The static lifeline network of a city: what exists, never what happens to it.
+
+A :class:`LifelineNetwork` holds one ``networkx.Graph`` per network kind, the typed
+dependency links between them, optional population blocks (for the system-level
+service metric) and optional terrain. It is never mutated during a run: per-run
+state lives in the arrays of :class:`twin.compile.Twin`.
+
+Graph conventions
+-----------------
+Node key
+    the asset id (``str``), unique across all networks.
+Node attributes
+    ``asset_class`` (an :class:`~networks.schema.AssetClass` value), ``x_m``, ``y_m``
+    (projected CRS, metres), and the class's declared fields.
+Edge attributes
+    ``id`` (asset id), ``asset_class``, the class's fields (``length_m`` always) and
+    optionally ``coords``: an ``(k, 2)`` float array of the polyline vertices in the
+    CRS, first vertex at ``u`` (straight segment when absent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from networks.schema import DependencyKind, NetworkKind
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """``dependent`` needs ``supplier`` (in another network) in the way ``kind`` says."""
+
+    dependent: str
+    supplier: str
+    kind: DependencyKind
+
+
+@dataclass(frozen=True, eq=False)
+class Terrain:
+    """A digital elevation model on a north-up raster in the city's CRS.
+
+    ``elevation_m[row, col]``, row 0 at the north edge; ``transform`` is the
+    rasterio/affine 6-tuple ``(a, b, c, d, e, f)`` mapping (col, row) to (x, y):
+    ``x = a*col + b*row + c``, ``y = d*col + e*row + f``. NaN marks no-data.
+    """
+
+    elevation_m: np.ndarray
+    transform: tuple[float, float, float, float, float, float]
+    crs: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.elevation_m.shape)  # type: ignore[return-value]
+
+    @property
+    def cell_size_m(self) -> float:
+        return float(abs(self.transform[0]))
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) of the raster's outer edges."""
+        a, _, c, _, e, f = self.transform
+        ny, nx_ = self.elevation_m.shape
+        xs = (c, c + a * nx_)
+        ys = (f, f + e * ny)
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def sample(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Elevation at points (nearest cell); NaN outside the raster."""
+        a, _, c, _, e, f = self.transform
+        col = np.floor((np.asarray(x) - c) / a).astype(np.int64)
+        row = np.floor((np.asarray(y) - f) / e).astype(np.int64)
+        ny, nx_ = self.elevation_m.shape
+        ok = (col >= 0) & (col < nx_) & (row >= 0) & (row < ny)
+        out = np.full(np.shape(x), np.nan)
+        out[ok] = self.elevation_m[row[ok], col[ok]]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationBlocks:
+    """Where people live and which power, water and road nodes serve them.
+
+    Arrays of equal length; a block is served by the system when its power node,
+    its water node and its road node are all served.
+    """
+
+    ids: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+    population: np.ndarray
+    power_node: np.ndarray
+    water_node: np.ndarray
+    road_node: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, eq=False)
+class LifelineNetwork:
+    """A city's lifeline networks and their interdependencies (immutable by convention).
+
+    Parameters
+    ----------
+    name : str
+        Human-readable name of the city.
+    graphs : mapping of NetworkKind to networkx.Graph
+        One undirected graph per network (see module docstring for attributes).
+    dependencies : tuple of Dependency
+        Typed links between assets of different networks.
+    crs : str
+        Projected CRS of all coordinates (e.g. ``"EPSG:32649"``).
+    population : PopulationBlocks or None
+        Optional population blocks for the system-level service metric.
+    terrain : Terrain or None
+        Optional DEM (the built-in city always has one).
+    meta : dict
+        Free-form provenance (generator, seed, anchor lon/lat, source files).
+    """
+
+    name: str
+    graphs: Mapping[NetworkKind, nx.Graph]
+    dependencies: tuple[Dependency, ...]
+    crs: str
+    population: PopulationBlocks | None = None
+    terrain: Terrain | None = None
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    def graph(self, kind: NetworkKind | str) -> nx.Graph:
+        return self.graphs[NetworkKind(kind)]
+
+    def n_components(self) -> int:
+        """Number of assets (nodes plus edges) across all networks."""
+        return sum(g.number_of_nodes() + g.number_of_edges() for g in self.graphs.values())
+
+    def asset_network(self) -> dict[str, NetworkKind]:
+        """Map of every asset id (node or edge) to its network."""
+        out: dict[str, NetworkKind] = {}
+        for kind, g in self.graphs.items():
+            for n in g.nodes:
+                out[n] = kind
+            for _, _, eid in g.edges(data="id"):
+                out[eid] = kind
+        return out

@@ -1,0 +1,538 @@
+"""The discrete-event engine: one simpy environment per realization.
+
+**Time inside the engine is hours (float) since the scenario start.**
+
+Processes
+---------
+- one *hazard process* per hazard field steps through the field's times: it
+  samples damage through the asset side's fragility (one uniform draw per asset
+  and measure, so damage is monotone in intensity), applies temporary outages
+  (flooded roads, tripped feeders) and forced damage from damage maps;
+- *crew processes*: each utility has its crews as a ``simpy.PriorityResource``;
+  a free crew takes the best job by the repair policy among the jobs it can
+  reach on the **current** road graph (closed roads routed around; road crews
+  clear roads first), travels, repairs for a duration drawn from the restoration
+  table, and the service is recomputed;
+- *intervention processes* from the scenario (a planner's drill): fail assets,
+  hold crews back, stage backup generators.
+
+After every state change the service is recomputed by the numba kernel
+(:mod:`twin.kernels.service`) and the served fraction of each network and of the
+system is recorded.
+
+The engine can be advanced step by step: ``engine.run(until=24)``, inspect
+``engine.snapshot()``, change the state (``engine.fail(...)``,
+``engine.hold_crews(...)``), then ``engine.run(until=48)``. A realization is a
+pure function of (twin, fields, models, config, rng seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from hazards.base import HazardField, IntensityMeasure
+from networks.fragility import DS_INDEX, AssetModels, sample_damage_states
+from networks.schema import AssetClass, NetworkKind
+from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, NETWORKS, Twin
+from twin.errors import ScenarioError
+from twin.kernels.routing import travel_times
+from twin.kernels.service import compute_service
+from twin.policies import make_policy
+
+EVENTS = ("damaged", "outage", "cascade_failed", "crew_dispatched", "repair_started",
+          "restored")
+EV = {name: i for i, name in enumerate(EVENTS)}
+SERIES = ("power", "water", "roads", "system")
+
+#: Pregnolato et al. (2017): safe speed vs depth, v[km/h] = 0.0009 d^2 - 0.5529 d + 86.9448
+#: (d in mm); normalised by the dry speed and floored so travel stays finite below 0.3 m.
+_PREG = (0.0009, -0.5529, 86.9448)
+
+
+def pregnolato_speed_factor(depth_m: np.ndarray) -> np.ndarray:
+    d = np.clip(np.nan_to_num(np.asarray(depth_m, dtype=float), nan=0.0), 0.0, 0.3) * 1000.0
+    v = _PREG[0] * d * d + _PREG[1] * d + _PREG[2]
+    return np.clip(v / _PREG[2], 0.02, 1.0)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Per-run settings (hours)."""
+
+    horizon_h: float = 168.0
+    crews: tuple[int, int, int] = (6, 4, 4)  # power, water, roads
+    mobilisation_h: float = 0.0
+    policy: str = "critical_first"
+    interventions: tuple[dict, ...] = ()
+
+
+@dataclass
+class RealizationResult:
+    """What one realization produced (arrays; turned into tables by twin.results)."""
+
+    times_h: np.ndarray  # (k,) times of service changes, first is 0
+    served: np.ndarray  # (k, 4) fraction served: power, water, roads, system
+    cost_times_h: np.ndarray
+    cost_usd: np.ndarray  # increments at cost_times_h
+    ev_time_h: np.ndarray
+    ev_comp: np.ndarray
+    ev_type: np.ndarray
+    ev_crew: np.ndarray  # index into crew_names, -1 for none
+    crew_names: tuple[str, ...]
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a run at ``time_h``, for planners inspecting a paused drill."""
+
+    time_h: float
+    served: dict[str, float]
+    damaged: tuple[str, ...]
+    out_of_service: tuple[str, ...]
+    pending_jobs: dict[str, int]
+    busy_crews: dict[str, int]
+
+
+class Engine:
+    """One realization of a scenario on a twin (see module docstring)."""
+
+    def __init__(self, twin: Twin, fields: Sequence[HazardField], models: AssetModels,
+                 config: RunConfig, rng: np.random.Generator) -> None:
+        self.twin = twin
+        self.fields = list(fields)
+        self.models = models
+        self.config = config
+        self.rng = rng
+        self.env = simpy.Environment()
+        self.policy = make_policy(config.policy)
+        n = twin.n
+        self.damage = np.zeros(n, dtype=np.int8)
+        self.outage_until = np.full(n, -np.inf)  # out while now < outage_until
+        self.claimed = np.zeros(n, dtype=bool)
+        self.exempt = np.zeros(n, dtype=bool)
+        self.backup_left = twin.backup_h.astype(float).copy()
+        self.backup_since = np.full(n, np.nan)
+        self.speed_factor = np.ones(n)
+        self.prev_deps_ok = np.ones(n, dtype=bool)
+        self.prev_served = np.ones(n)
+        self.tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
+        self.tank_level = twin.storage_h[self.tanks].astype(float).copy()
+        self.tank_fed = np.ones(len(self.tanks), dtype=bool)
+        self.tank_t = 0.0
+        self.tank_token = np.zeros(len(self.tanks), dtype=np.int64)
+        self.first_damage = self.env.event()
+        self._repair_mean = np.array([models.repair[c].mean_h for c in CLASSES])  # (C, 4)
+        self._repair_sd = np.array([models.repair[c].sd_h for c in CLASSES])
+        self._cost = self._cost_table()
+        self._weights = self._series_weights()
+        # logs
+        self._ev: list[tuple[np.ndarray, np.ndarray, int, int]] = []
+        self._hist_t: list[float] = []
+        self._hist_q: list[np.ndarray] = []
+        self._cost_t: list[float] = []
+        self._cost_v: list[float] = []
+        self.crew_names: list[str] = []
+        # draws are made up front, in a fixed order, so the stream does not depend on timing
+        self._draws = [{m: rng.random(n) for m in sorted(f.intensity, key=lambda x: x.value)}
+                       for f in self.fields]
+        self._forced_u = [rng.random(len(f.forced.site)) for f in self.fields]
+        self._plans = [self._plan(f) for f in self.fields]
+        self._wake = [self.env.event() for _ in NETWORKS]
+        self.crew_res = [simpy.PriorityResource(self.env, capacity=max(c, 1))
+                         for c in config.crews]
+        self._busy = [0, 0, 0]
+        depots = self._depots()
+        for k, count in enumerate(config.crews):
+            for j in range(count):
+                name = f"{NETWORKS[k].value}-crew-{j + 1:02d}"
+                self.crew_names.append(name)
+                self.env.process(self._crew(k, len(self.crew_names) - 1, depots[k]))
+        for i, f in enumerate(self.fields):
+            self.env.process(self._hazard(i, f))
+        for iv in config.interventions:
+            self.env.process(self._intervention(iv))
+        self._recompute()
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def run(self, until: float | None = None) -> None:
+        """Advance to ``until`` hours (default: the horizon)."""
+        t = self.config.horizon_h if until is None else min(float(until), self.config.horizon_h)
+        if t > self.env.now:
+            self.env.run(until=t)
+
+    def fail(self, asset_id: str, damage_state: str | int = "complete") -> None:
+        """Damage an asset now (a planner's injected event)."""
+        i = self.twin.lookup(asset_id)
+        ds = DS_INDEX[damage_state] if isinstance(damage_state, str) else int(damage_state)
+        self._damage(np.array([i]), np.array([ds], dtype=np.int8))
+        self._recompute()
+        self._notify()
+
+    def hold_crews(self, utility: str, count: int, duration_h: float) -> None:
+        """Hold ``count`` crews of a utility back for ``duration_h`` from now."""
+        k = NET_INDEX[NetworkKind(utility)]
+        self.env.process(self._hold(k, count, duration_h))
+
+    def backup_power(self, asset_ids: Sequence[str], hours: float) -> None:
+        """Stage generators: each asset may run ``hours`` more without grid power."""
+        idx = np.array([self.twin.lookup(a) for a in asset_ids], dtype=np.int64)
+        self.backup_left[idx] += hours
+        for i in idx[self.exempt[idx]]:  # already on backup: the fuel now lasts longer
+            self.env.process(self._fuel_out(int(i), self.backup_since[i] + self.backup_left[i]))
+        self._recompute()
+
+    def snapshot(self) -> Snapshot:
+        t = self.twin
+        q = self._hist_q[-1]
+        up = self._up()
+        pend = {}
+        for k, net in enumerate(NETWORKS):
+            pend[net.value] = int(np.sum((self.damage > 0) & (t.network == k)))
+        return Snapshot(self.now, dict(zip(SERIES, map(float, q), strict=True)),
+                        tuple(t.ids[self.damage > 0]),
+                        tuple(t.ids[~up | (self.prev_served <= 0) & ~t.is_edge]),
+                        pend, {NETWORKS[k].value: self._busy[k] for k in range(3)})
+
+    def result(self) -> RealizationResult:
+        """The realization's record up to now."""
+        if self._ev:
+            ev_t = np.concatenate([np.full(len(c), t) for t, c, _, _ in self._ev_rows()])
+            ev_c = np.concatenate([c for _, c, _, _ in self._ev_rows()])
+            ev_y = np.concatenate([np.full(len(c), y, np.int8) for _, c, y, _ in self._ev_rows()])
+            ev_w = np.concatenate([np.full(len(c), w, np.int16) for _, c, _, w in self._ev_rows()])
+        else:
+            ev_t, ev_c = np.zeros(0), np.zeros(0, np.int64)
+            ev_y, ev_w = np.zeros(0, np.int8), np.zeros(0, np.int16)
+        t = np.array(self._hist_t)
+        q = np.array(self._hist_q)
+        # keep the last record of each time (several changes can happen at one instant)
+        keep = np.append(t[1:] != t[:-1], True)
+        return RealizationResult(t[keep], q[keep], np.array(self._cost_t),
+                                 np.array(self._cost_v), ev_t, ev_c, ev_y, ev_w,
+                                 tuple(self.crew_names))
+
+    # ------------------------------------------------------------------ internals
+    def _ev_rows(self):
+        return self._ev
+
+    def _log(self, comps: np.ndarray, event: str, crew: int = -1) -> None:
+        if len(comps):
+            self._ev.append((self.now, np.asarray(comps, dtype=np.int64), EV[event], crew))
+
+    def _series_weights(self) -> list[np.ndarray]:
+        t = self.twin
+        out = []
+        for k in range(3):
+            w = np.where(t.network == k, t.customers, 0.0)
+            if w.sum() <= 0:  # no customers declared: every consumer node counts once
+                w = ((t.network == k) & ~t.is_edge & ~t.is_source).astype(float)
+            out.append(w / max(w.sum(), 1e-12))
+        return out
+
+    def _cost_table(self) -> np.ndarray:
+        """Repair cost (USD) per component per damage state 0..4."""
+        t = self.twin
+        cost = np.zeros((t.n, 5))
+        for ci, c in enumerate(CLASSES):
+            m = t.asset_class == ci
+            if not m.any():
+                continue
+            rc = self.models.cost[c]
+            base = rc.replacement_usd * (t.length_m[m] / 1000.0 if rc.per_km
+                                         else np.ones(int(m.sum())))
+            cost[m, 1:] = base[:, None] * np.array(rc.damage_ratio)[None, :]
+        return cost
+
+    def _depots(self) -> list[int]:
+        """Crew start node per utility: the depot nearest the utility's sources."""
+        t = self.twin
+        depots = np.nonzero(t.asset_class == CLASS_INDEX[AssetClass.DEPOT])[0]
+        if len(depots) == 0:
+            depots = np.nonzero((t.network == NET_INDEX[NetworkKind.ROADS]) & ~t.is_edge)[0]
+        out = []
+        for k in range(3):
+            src = np.nonzero((t.network == k) & t.is_source)[0]
+            if len(src) == 0 or k == NET_INDEX[NetworkKind.ROADS]:
+                out.append(int(depots[0]))
+                continue
+            cx, cy = t.x_m[src].mean(), t.y_m[src].mean()
+            d = np.hypot(t.x_m[depots] - cx, t.y_m[depots] - cy)
+            out.append(int(depots[np.argmin(d)]))
+        return out
+
+    def _plan(self, f: HazardField) -> dict[IntensityMeasure, list]:
+        """Per measure: the fragility curves and outage rules that apply, with their assets."""
+        t = self.twin
+        plan: dict[IntensityMeasure, list] = {}
+        for m in f.intensity:
+            items = []
+            for (ac, im), curve in self.models.curves.items():
+                if im != m:
+                    continue
+                sel = t.asset_class == CLASS_INDEX[ac]
+                if curve.overhead_only:
+                    sel &= t.overhead
+                idx = np.nonzero(sel)[0]
+                if len(idx):
+                    items.append(("curve", curve, idx))
+            for (ac, im), rule in self.models.outages.items():
+                if im != m:
+                    continue
+                idx = np.nonzero(t.asset_class == CLASS_INDEX[ac])[0]
+                if len(idx):
+                    items.append(("outage", rule, idx))
+            plan[m] = items
+        return plan
+
+    def _up(self) -> np.ndarray:
+        return (self.damage == 0) & (self.env.now >= self.outage_until)
+
+    def _damage(self, comps: np.ndarray, ds: np.ndarray) -> None:
+        worse = ds > self.damage[comps]
+        comps, ds = comps[worse], ds[worse]
+        if not len(comps):
+            return
+        # an asset hit again while a crew works on it keeps the crew's job; the extra
+        # damage is costed now and repaired with it
+        inc = self._cost[comps, ds] - self._cost[comps, self.damage[comps]]
+        self.damage[comps] = ds
+        self._log(comps, "damaged")
+        self._cost_t.append(self.now)
+        self._cost_v.append(float(inc.sum()))
+        if not self.first_damage.triggered:
+            self.first_damage.succeed()
+
+    def _hazard(self, fi: int, f: HazardField):
+        t = self.twin
+        forced = f.forced
+        applied = np.zeros(len(forced.site), dtype=bool)
+        for ti, th in enumerate(f.times_h):
+            if th > self.env.now:
+                yield self.env.timeout(th - self.env.now)
+            for m, items in self._plans[fi].items():
+                im = f.intensity[m][ti]
+                for kind, obj, idx in items:
+                    v = im[idx]
+                    if kind == "curve":
+                        if not np.any(v > 0):
+                            continue
+                        p = obj.exceedance(v, t.length_m[idx])
+                        ds = sample_damage_states(p, obj.states, self._draws[fi][m][idx])
+                        self._damage(idx, ds)
+                    else:
+                        wet = np.nan_to_num(v, nan=0.0) >= obj.threshold
+                        was = self.outage_until[idx] == np.inf
+                        new_out = idx[wet & ~was]
+                        dry = idx[~wet & was]
+                        self.outage_until[new_out] = np.inf
+                        self._log(new_out[self.damage[new_out] == 0], "outage")
+                        if len(dry):
+                            back = self.env.now + obj.restore_delay_h
+                            self.outage_until[dry] = back
+                            self.env.process(self._reopen(back, dry))
+                if m == IntensityMeasure.FLOOD_DEPTH_M:
+                    roads = t.network == NET_INDEX[NetworkKind.ROADS]
+                    self.speed_factor = np.where(roads & t.is_edge,
+                                                 pregnolato_speed_factor(im), 1.0)
+            due = ~applied & (forced.time_h <= th + 1e-9)
+            if due.any():
+                hit = due & (self._forced_u[fi] < forced.probability)
+                applied |= due
+                sites = forced.site[hit]
+                self._damage(sites.astype(np.int64), forced.damage_state[hit].astype(np.int8))
+            self._recompute()
+            self._notify()
+
+    def _reopen(self, at: float, comps: np.ndarray):
+        yield self.env.timeout(max(at - self.env.now, 0.0))
+        back = comps[(self.outage_until[comps] <= self.env.now) & (self.damage[comps] == 0)]
+        if len(back):
+            self._log(back, "restored")
+            self._recompute()
+            self._notify()
+
+    def _intervention(self, iv: dict):
+        yield self.env.timeout(iv["time_h"])
+        a = iv["action"]
+        if a == "fail":
+            idx = np.array([self.twin.lookup(x, where="interventions") for x in iv["assets"]])
+            self._damage(idx, np.full(len(idx), DS_INDEX[iv["damage_state"]], np.int8))
+            self._recompute()
+            self._notify()
+        elif a == "hold_crews":
+            self.hold_crews(iv["utility"], iv["count"], iv["duration_h"])
+        elif a == "backup_power":
+            self.backup_power(iv["assets"], iv["hours"])
+        else:  # pragma: no cover - the scenario model admits only the actions above
+            raise ScenarioError(f"unknown intervention {a!r}")
+
+    def _hold(self, k: int, count: int, duration_h: float):
+        reqs = [self.crew_res[k].request(priority=0) for _ in range(count)]
+        yield self.env.all_of(reqs)
+        yield self.env.timeout(duration_h)
+        for r in reqs:
+            self.crew_res[k].release(r)
+
+    def _notify(self) -> None:
+        for k in range(3):
+            ev = self._wake[k]
+            self._wake[k] = self.env.event()
+            ev.succeed()
+
+    def _pick(self, k: int, loc: int):
+        t = self.twin
+        jobs = np.nonzero((self.damage > 0) & ~self.claimed & (t.network == k)
+                          & (self.outage_until != np.inf))[0]
+        if not len(jobs):
+            return None
+        passable = self._up()
+        edge_time = t.travel_h / self.speed_factor
+        dist = travel_times(loc, passable, edge_time, t.adj_indptr, t.adj_node, t.adj_edge)
+        road_edge = t.is_edge[jobs] & (t.network[jobs] == NET_INDEX[NetworkKind.ROADS])
+        acc = t.access_node[jobs]
+        tt = np.where(road_edge, np.minimum(dist[t.edge_u[jobs]], dist[t.edge_v[jobs]]),
+                      dist[acc])
+        # a non-road job needs its access node open; a road job is cleared from its doorstep
+        is_road = t.network[jobs] == NET_INDEX[NetworkKind.ROADS]
+        tt = np.where(is_road | passable[acc], tt, np.inf)
+        ok = np.isfinite(tt)
+        if not ok.any():
+            return None
+        jobs, tt = jobs[ok], tt[ok]
+        ds = self.damage[jobs]
+        rep = self._repair_mean[t.asset_class[jobs], ds - 1]
+        s = self.policy.scores(t, jobs, tt, rep, t.impact[jobs])
+        b = int(np.argmin(s))
+        job = int(jobs[b])
+        if t.is_edge[job] and t.network[job] == NET_INDEX[NetworkKind.ROADS]:
+            dest = int(t.edge_u[job] if dist[t.edge_u[job]] <= dist[t.edge_v[job]]
+                       else t.edge_v[job])
+        else:
+            dest = int(acc[b])
+        return job, float(tt[b]), dest
+
+    def _crew(self, k: int, crew: int, depot: int):
+        loc = depot
+        res = self.crew_res[k]
+        if self.config.crews[k] == 0:
+            return
+        yield self.first_damage
+        if self.config.mobilisation_h > 0:
+            yield self.env.timeout(self.config.mobilisation_h)
+        while True:
+            req = res.request(priority=1)
+            yield req
+            pick = self._pick(k, loc)
+            while pick is None:
+                res.release(req)
+                yield self._wake[k]
+                req = res.request(priority=1)
+                yield req
+                pick = self._pick(k, loc)
+            job, travel_h, dest = pick
+            self.claimed[job] = True
+            self._busy[k] += 1
+            self._log(np.array([job]), "crew_dispatched", crew)
+            if travel_h > 0:
+                yield self.env.timeout(travel_h)
+            self._log(np.array([job]), "repair_started", crew)
+            ci, ds = int(self.twin.asset_class[job]), int(self.damage[job])
+            mean, sd = self._repair_mean[ci, ds - 1], self._repair_sd[ci, ds - 1]
+            yield self.env.timeout(max(0.1 * mean, self.rng.normal(mean, sd)))
+            self.damage[job] = 0
+            self.claimed[job] = False
+            self._busy[k] -= 1
+            self._log(np.array([job]), "restored", crew)
+            loc = dest
+            self._recompute()
+            self._notify()
+            res.release(req)
+
+    def _tank_update(self) -> None:
+        dt = self.env.now - self.tank_t
+        if dt > 0 and len(self.tanks):
+            cap = self.twin.storage_h[self.tanks]
+            self.tank_level = np.where(self.tank_fed, np.minimum(cap, self.tank_level + dt),
+                                       np.maximum(0.0, self.tank_level - dt))
+        self.tank_t = self.env.now
+
+    def _tank_empty(self, j: int, token: int, at: float):
+        yield self.env.timeout(max(at - self.env.now, 0.0))
+        if self.tank_token[j] == token:
+            self._recompute()
+            self._notify()
+
+    def _service(self, up: np.ndarray, source_ok: np.ndarray):
+        t = self.twin
+        return compute_service(up, source_ok, self.exempt, t.is_source, t.is_edge, t.edge_u,
+                               t.edge_v, t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
+                               t.dep_supplier, t.capacity, t.demand, 1000)
+
+    def _recompute(self) -> None:
+        t = self.twin
+        now = self.env.now
+        up = self._up()
+        self._tank_update()
+        source_ok = np.ones(t.n, dtype=bool)
+        source_ok[self.tanks] = self.tank_level > 1e-9
+        served, deps_ok, _ = self._service(up, source_ok)
+        # backup generators: assets that just lost a dependency run on fuel while it lasts
+        lost = ~deps_ok & ~self.exempt & (self.backup_left > 1e-9)
+        regained = deps_ok & self.exempt
+        if regained.any():
+            self.backup_left[regained] -= now - self.backup_since[regained]
+            self.exempt[regained] = False
+        if lost.any():
+            self.exempt[lost] = True
+            self.backup_since[lost] = now
+            for i in np.nonzero(lost)[0]:
+                self.env.process(self._fuel_out(int(i), now + self.backup_left[i]))
+            served, deps_ok, _ = self._service(up, source_ok)
+        if len(self.tanks):
+            so2 = source_ok.copy()
+            so2[self.tanks] = False
+            fed_served, _, _ = self._service(up, so2)
+            fed = fed_served[self.tanks] > 0
+            start = ~fed & self.tank_fed
+            self.tank_fed = fed
+            for j in np.nonzero(start & (self.tank_level > 0))[0]:
+                self.tank_token[j] += 1
+                self.env.process(self._tank_empty(int(j), int(self.tank_token[j]),
+                                                  now + self.tank_level[j]))
+            self.tank_token[fed] += 1
+        # cascade events: assets that work but lost (or regained) a dependency
+        has_dep = np.diff(t.dep_indptr) > 0
+        newly_bad = has_dep & up & ~deps_ok & self.prev_deps_ok & ~self.exempt
+        newly_ok = has_dep & up & deps_ok & ~self.prev_deps_ok
+        self._log(np.nonzero(newly_bad)[0], "cascade_failed")
+        self._log(np.nonzero(newly_ok)[0], "restored")
+        self.prev_deps_ok = deps_ok
+        self.prev_served = served
+        q = np.empty(4)
+        for k in range(3):
+            q[k] = float(self._weights[k] @ served)
+        if len(t.block_population):
+            b = t.block_nodes
+            s = served[b[:, 0]] * served[b[:, 1]] * served[b[:, 2]]
+            q[3] = float(s @ t.block_population / max(t.block_population.sum(), 1e-12))
+        else:
+            q[3] = float(q[:3].mean())
+        self._hist_t.append(now)
+        self._hist_q.append(np.clip(q, 0.0, 1.0))
+
+    def _fuel_out(self, i: int, at: float):
+        yield self.env.timeout(max(at - self.env.now, 0.0))
+        if self.exempt[i] and abs(self.backup_since[i] + self.backup_left[i] - self.env.now) < 1e-6:
+            self.backup_left[i] = 0.0
+            self.exempt[i] = False
+            self._recompute()
+            self._notify()

@@ -1,0 +1,155 @@
+"""From a scenario to results: prepare once, then run realizations in a loop or a pool.
+
+A realization is a pure function of (prepared scenario, realization index): its
+random stream is ``SeedSequence(seed, spawn_key=(r,))``, so the same seed gives
+byte-identical results in a loop, in a process pool or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from hazards.base import HazardContext, HazardField
+from hazards.registry import hazard_class
+from networks.fragility import AssetModels
+from networks.model import LifelineNetwork
+from twin.compile import Twin, compile_twin
+from twin.engine import Engine, RealizationResult, RunConfig
+from twin.errors import ScenarioError
+from twin.scenario import ScenarioSpec
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Everything a realization needs; picklable, shared read-only by all workers."""
+
+    spec: ScenarioSpec
+    twin: Twin
+    fields: tuple[HazardField, ...]
+    models: AssetModels
+    config: RunConfig
+
+
+def load_city(spec: ScenarioSpec) -> LifelineNetwork:
+    if spec.city.builtin is not None:
+        from networks.builtin import build_builtin_city
+
+        return build_builtin_city(spec.city.builtin.seed, scale=spec.city.builtin.scale)
+    from networks.io import load_city as load_file
+
+    p = Path(spec.city.path)
+    return load_file(p if p.is_absolute() else spec.base_dir / p)
+
+
+def cache_dir() -> Path:
+    d = Path(os.environ.get("TWIN_CACHE_DIR", Path.home() / ".cache" / "resilience-twin"))
+    return d
+
+
+def hazard_field(hazard, twin: Twin, *, use_cache: bool = True) -> HazardField:
+    """The hazard's field at the twin's sites, from the on-disk cache when present."""
+    key = hashlib.sha256(f"{hazard.cache_key()}|{twin.sites.fingerprint()}".encode()).hexdigest()
+    path = cache_dir() / "hazards" / f"{key[:32]}.npz"
+    if use_cache and path.is_file():
+        try:
+            return HazardField.load(path)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache entry is recomputed
+    f = hazard.compute(twin.sites)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f.save(path)
+        except OSError:
+            pass  # a read-only cache location only costs speed
+    return f
+
+
+def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
+            net: LifelineNetwork | None = None) -> Prepared:
+    """Load the city, compile the twin, compute (or load) hazard fields, check references."""
+    if net is None:
+        net = load_city(spec)
+    twin = compile_twin(net)
+    models = AssetModels.defaults().with_overrides(
+        curves=spec.fragility, outages=spec.outages, repair=spec.restoration,
+        cost=spec.repair_costs, where=str(spec.base_dir / "scenario"))
+    ctx = HazardContext(crs=twin.crs, terrain=net.terrain, base_dir=spec.base_dir,
+                        horizon_h=spec.horizon_h, meta=dict(net.meta))
+    fields = []
+    for cfg in spec.hazard_configs():
+        cls = hazard_class(cfg.type)
+        fields.append(hazard_field(cls.from_config(cfg, ctx), twin, use_cache=use_cache))
+    for i, iv in enumerate(spec.interventions):
+        for a in iv.assets or ():
+            if a not in twin.index:
+                raise ScenarioError(f"asset '{a}' does not exist in the city",
+                                    where=f"interventions.{i}.assets")
+    config = RunConfig(horizon_h=spec.horizon_h,
+                       crews=(spec.crews.power, spec.crews.water, spec.crews.roads),
+                       mobilisation_h=spec.crews.mobilisation_h, policy=spec.policy,
+                       interventions=tuple(iv.model_dump() for iv in spec.interventions))
+    return Prepared(spec, twin, tuple(fields), models, config)
+
+
+def realization_rng(seed: int, r: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
+
+
+def run_realization(prep: Prepared, r: int) -> RealizationResult:
+    """Realization ``r`` of the prepared scenario (pure: same inputs, same result)."""
+    eng = Engine(prep.twin, prep.fields, prep.models, prep.config,
+                 realization_rng(prep.spec.seed, r))
+    eng.run()
+    return eng.result()
+
+
+_WORKER: Prepared | None = None
+
+
+def _init_worker(prep: Prepared) -> None:
+    global _WORKER
+    _WORKER = prep
+
+
+def _work(r: int) -> tuple[int, RealizationResult]:
+    assert _WORKER is not None
+    return r, run_realization(_WORKER, r)
+
+
+def run_monte_carlo(prep: Prepared, *, realizations: int | None = None, workers: int = 1,
+                    on_done: Callable[[int], None] | None = None) -> list[RealizationResult]:
+    """Run realizations ``0..N-1``; results are ordered by realization whatever the pool."""
+    n = prep.spec.realizations if realizations is None else realizations
+    workers = (os.cpu_count() or 1) if workers <= 0 else workers
+    workers = max(1, min(workers, n))
+    out: list[RealizationResult | None] = [None] * n
+    if workers == 1:
+        for r in range(n):
+            out[r] = run_realization(prep, r)
+            if on_done:
+                on_done(r)
+    else:
+        # spawn, not fork: numba's threading layer must not be forked mid-flight
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_init_worker, initargs=(prep,)) as pool:
+            futs = [pool.submit(_work, r) for r in range(n)]
+            for f in as_completed(futs):
+                r, res = f.result()
+                out[r] = res
+                if on_done:
+                    on_done(r)
+    return [x for x in out if x is not None]
+
+
+def run_indices(prep: Prepared, indices: Sequence[int]) -> list[RealizationResult]:
+    """Run a chosen set of realizations (for batch and cluster drivers)."""
+    return [run_realization(prep, r) for r in indices]

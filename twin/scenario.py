@@ -1,0 +1,201 @@
+"""Scenario files (YAML or TOML), validated once into a :class:`ScenarioSpec`.
+
+Unknown or misspelled fields are errors (``extra="forbid"``), reported as one
+line naming the file and the field, with a suggestion for near misses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from twin.errors import ScenarioError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BuiltinCity(_Strict):
+    seed: int = 7
+    scale: float = Field(1.0, gt=0.05, le=20)
+
+
+class CitySpec(_Strict):
+    """Exactly one of ``builtin`` (the generated city) or ``path`` (a saved/real city)."""
+
+    builtin: BuiltinCity | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CitySpec:
+        if (self.builtin is None) == (self.path is None):
+            raise ValueError("give exactly one of 'builtin' or 'path'")
+        return self
+
+
+class CrewSpec(_Strict):
+    """Crews per utility (simpy resources) and how fast they start."""
+
+    power: int = Field(6, ge=0)
+    water: int = Field(4, ge=0)
+    roads: int = Field(4, ge=0)
+    mobilisation_h: float = Field(
+        0.0, ge=0, description="delay before crews start after the first damage")
+
+
+class Intervention(_Strict):
+    """A planner's action at a time: fail assets, hold or release crews, stage generators."""
+
+    time_h: float = Field(ge=0)
+    action: Literal["fail", "hold_crews", "backup_power"]
+    assets: list[str] | None = None
+    damage_state: Literal["slight", "moderate", "extensive", "complete"] = "complete"
+    utility: Literal["power", "water", "roads"] | None = None
+    count: int | None = Field(None, ge=1)
+    duration_h: float | None = Field(None, gt=0)
+    hours: float | None = Field(None, gt=0, description="generator fuel, for backup_power")
+
+    @model_validator(mode="after")
+    def _fields(self) -> Intervention:
+        need = {"fail": ("assets",), "hold_crews": ("utility", "count", "duration_h"),
+                "backup_power": ("assets", "hours")}[self.action]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"action '{self.action}' needs {', '.join(missing)}")
+        return self
+
+
+class ScenarioSpec(_Strict):
+    """A validated scenario. Times are hours since the scenario start."""
+
+    name: str
+    description: str = ""
+    city: CitySpec
+    hazards: list[dict[str, Any]] = Field(min_length=1)
+    horizon_h: float = Field(168.0, gt=0, le=24 * 365)
+    output_step_h: float = Field(1.0, gt=0)
+    realizations: int = Field(20, ge=1, le=1_000_000)
+    seed: int = Field(0, ge=0)
+    workers: int = Field(0, ge=0, description="processes; 0 = all cores")
+    crews: CrewSpec = CrewSpec()
+    policy: Literal["critical_first", "customers_per_crew_hour", "nearest_first"] = (
+        "critical_first")
+    fragility: list[dict[str, Any]] = Field(default_factory=list)
+    outages: list[dict[str, Any]] = Field(default_factory=list)
+    restoration: dict[str, Any] = Field(default_factory=dict)
+    repair_costs: dict[str, Any] = Field(default_factory=dict)
+    interventions: list[Intervention] = Field(default_factory=list)
+
+    # where the file lives, for relative paths (not a user field)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @model_validator(mode="after")
+    def _hazard_configs(self) -> ScenarioSpec:
+        from hazards.registry import hazard_class
+
+        for i, h in enumerate(self.hazards):
+            if not isinstance(h, dict) or "type" not in h:
+                raise ValueError(f"hazards.{i}: each hazard needs a 'type'")
+            cls = hazard_class(h["type"], where=f"hazards.{i}.type")
+            try:
+                cls.Config.model_validate(h)
+            except ValidationError as e:
+                raise ScenarioError(_first_error(e, prefix=f"hazards.{i}.",
+                                                 model=cls.Config)) from None
+        if self.output_step_h > self.horizon_h:
+            raise ValueError("output_step_h must not exceed horizon_h")
+        return self
+
+    def hazard_configs(self) -> list[BaseModel]:
+        from hazards.registry import hazard_class
+
+        return [hazard_class(h["type"]).Config.model_validate(h) for h in self.hazards]
+
+
+def _suggest(bad: str, model: type[BaseModel] | None) -> str:
+    if model is None:
+        return ""
+    names = list(model.model_fields)
+    close = difflib.get_close_matches(bad, names, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(names)})"
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that owns the field at ``loc`` (for suggestions)."""
+    import typing
+
+    m: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or m is None:
+            continue
+        f = m.model_fields.get(part) if hasattr(m, "model_fields") else None
+        if f is None:
+            return None
+        ann = f.annotation
+        m = None
+        for cand in (ann, *typing.get_args(ann), *[a for t in typing.get_args(ann)
+                                                   for a in typing.get_args(t)]):
+            if isinstance(cand, type) and issubclass(cand, BaseModel):
+                m = cand
+                break
+    return m if isinstance(m, type) and issubclass(m, BaseModel) else None
+
+
+def _first_error(e: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None
+                 ) -> str:
+    err = e.errors()[0]
+    loc = tuple(err["loc"])
+    dotted = prefix + ".".join(str(p) for p in loc)
+    if err["type"] == "extra_forbidden":
+        owner = _model_at(model, loc) if model is not None else None
+        return f"unknown field '{dotted}'{_suggest(str(loc[-1]), owner)}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] == "missing":
+        return f"field '{dotted}' is required"
+    inp = err.get("input")
+    shown = f" (got {inp!r})" if inp is not None and not isinstance(inp, dict | list) else ""
+    return f"field '{dotted}': {msg}{shown}" if dotted else msg
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Parse a YAML or TOML file into a dict; errors name the file (and line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError("scenario file not found", where=str(path))
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".toml":
+            doc = tomllib.loads(text)
+        else:
+            doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(f"not valid YAML{line}: {getattr(e, 'problem', e)}",
+                            where=str(path)) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"not valid TOML: {e}", where=str(path)) from None
+    if not isinstance(doc, dict):
+        raise ScenarioError("a scenario must be a mapping of fields", where=str(path))
+    return doc
+
+
+def load_scenario(path: Path | str, **overrides: Any) -> ScenarioSpec:
+    """Read and validate a scenario file; ``overrides`` replace top-level fields."""
+    path = Path(path)
+    doc = read_document(path)
+    doc.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return ScenarioSpec.model_validate({**doc, "base_dir": path.resolve().parent})
+    except ValidationError as e:
+        raise ScenarioError(_first_error(e, model=ScenarioSpec), where=str(path)) from None
+    except ScenarioError as e:
+        raise ScenarioError(str(e), where=str(path)) from None
