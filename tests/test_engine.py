@@ -1,0 +1,185 @@
+"""The simpy engine: determinism, drills (pause / inject / continue), crews, cascades, storage."""
+
+import numpy as np
+import pytest
+
+from twin.engine import Engine, RunConfig
+from twin.run import prepare, realization_rng, run_monte_carlo
+from twin.scenario import ScenarioSpec
+
+
+def _spec(**kw):
+    doc = {"name": "t", "city": {"builtin": {}}, "horizon_h": 96, "realizations": 3,
+           "hazards": [{"type": "damage_map", "events": [
+               {"time_h": 1, "assets": ["SUB", "P2", "RE10-20"], "damage_state": "moderate"},
+               {"time_h": 2, "area": {"circle": [300, 100, 60]}, "damage_state": "slight",
+                "probability": 0.5}]}],
+           "crews": {"power": 1, "water": 1, "roads": 1}}
+    doc.update(kw)
+    return ScenarioSpec.model_validate(doc)
+
+
+def _engine(tiny, spec, r=0):
+    prep = prepare(spec, net=tiny)
+    return Engine(prep.twin, prep.fields, prep.models, prep.config,
+                  realization_rng(spec.seed, r)), prep
+
+
+def _same(a, b):
+    for f in ("times_h", "served", "cost_times_h", "cost_usd", "ev_time_h", "ev_comp",
+              "ev_type", "ev_crew"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), f
+
+
+def test_same_seed_same_bytes_in_loop_and_pool(tiny):
+    prep = prepare(_spec(), net=tiny)
+    loop = run_monte_carlo(prep, workers=1)
+    again = run_monte_carlo(prep, workers=1)
+    pool = run_monte_carlo(prep, workers=2)
+    for a, b, c in zip(loop, again, pool, strict=True):
+        _same(a, b)
+        _same(a, c)
+    # realizations differ from each other (probabilistic damage, random repair times)
+    assert loop[0].times_h.tobytes() != loop[1].times_h.tobytes()
+
+
+def test_different_seed_differs(tiny):
+    a = run_monte_carlo(prepare(_spec(seed=1), net=tiny), workers=1)[0]
+    b = run_monte_carlo(prepare(_spec(seed=2), net=tiny), workers=1)[0]
+    assert a.ev_time_h.tobytes() != b.ev_time_h.tobytes()
+
+
+def test_damage_cascades_and_recovers(tiny):
+    eng, prep = _engine(tiny, _spec(horizon_h=24 * 30))
+    eng.run(until=1.5)
+    snap = eng.snapshot()
+    assert snap.served["power"] == 0.0  # SUB out: all dark
+    assert 0 < snap.served["water"] < 1  # pumps and treatment dark, the tank still feeds
+    assert {"SUB", "P2", "RE10-20"} <= set(snap.damaged)
+    eng.run(until=8.0)  # the 6-h tank ran dry at t = 7
+    assert eng.snapshot().served["water"] == 0.0
+    eng.run()
+    res = eng.result()
+    assert res.served[-1] == pytest.approx([1, 1, 1, 1])
+    ev = {(prep.twin.ids[c], y) for c, y in zip(res.ev_comp, res.ev_type, strict=True)}
+    from twin.engine import EV
+    assert ("TP", EV["cascade_failed"]) in ev and ("PS", EV["cascade_failed"]) in ev
+    assert ("SUB", EV["restored"]) in ev
+
+
+def test_step_by_step_drill_inject_and_continue(tiny):
+    spec = _spec(horizon_h=200)
+    base, _ = _engine(tiny, spec)
+    base.run()
+    eng, _ = _engine(tiny, spec)
+    eng.run(until=50)
+    before = eng.snapshot()
+    eng.fail("TP", "complete")  # a planner injects the loss of the treatment plant
+    eng.hold_crews("water", 1, 48.0)
+    assert "TP" in eng.snapshot().damaged
+    eng.run()
+    a, b = base.result(), eng.result()
+    assert before.time_h == 50
+    # same history up to the injection, worse water service after it
+    k = np.searchsorted(a.times_h, 50, side="right")
+    assert np.array_equal(a.served[:k], b.served[:k])
+    la = np.trapezoid(a.served[:, 1], a.times_h)
+    lb = np.trapezoid(b.served[:, 1], b.times_h)
+    assert lb < la
+
+
+def test_held_crews_delay_repairs(tiny):
+    free = run_monte_carlo(prepare(_spec(horizon_h=300), net=tiny), workers=1)[0]
+    held = run_monte_carlo(prepare(_spec(horizon_h=300, interventions=[
+        {"time_h": 0, "action": "hold_crews", "utility": "power", "count": 1,
+         "duration_h": 48}]), net=tiny), workers=1)[0]
+    from twin.engine import EV
+
+    def first_power_dispatch(res):
+        return min(t for t, y, w in zip(res.ev_time_h, res.ev_type, res.ev_crew, strict=True)
+                   if y == EV["crew_dispatched"] and res.crew_names[w].startswith("power"))
+
+    assert first_power_dispatch(free) == pytest.approx(1.0)
+    assert first_power_dispatch(held) == pytest.approx(48.0)
+
+
+def test_crews_route_around_blocked_roads(tiny):
+    from twin.compile import compile_twin
+    from twin.kernels.routing import travel_times
+
+    t = compile_twin(tiny)
+    passable = np.ones(t.n, bool)
+    d0 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
+                      t.adj_edge)
+    assert d0[t.index["R4_0"]] == pytest.approx(400 / 1000 / 30)
+    passable[t.index["RE10-20"]] = False  # block the direct street: detour via row 1
+    d1 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
+                      t.adj_edge)
+    assert d1[t.index["R4_0"]] == pytest.approx(600 / 1000 / 30)
+    passable[t.index["R2_0"]] = False  # a blocked node is reachable to its doorstep only
+    passable[[t.index["RE20-21"], t.index["RE11-21"], t.index["RE21-31"]]] = False
+    d2 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
+                      t.adj_edge)
+    assert np.isfinite(d2[t.index["R2_0"]]) and np.isfinite(d2[t.index["R4_0"]])
+
+
+def test_tank_keeps_water_for_its_storage_then_runs_dry(tiny):
+    spec = _spec(horizon_h=40, hazards=[{"type": "damage_map", "events": [
+        {"time_h": 1, "assets": ["P1"], "damage_state": "complete"}]}],
+        crews={"power": 0, "water": 0, "roads": 0})
+    eng, prep = _engine(tiny, spec)
+    eng.run(until=2)
+    q_early = eng.snapshot().served["water"]
+    eng.run(until=10)  # storage_h = 6 h: the tank is empty by t = 7
+    q_late = eng.snapshot().served["water"]
+    assert q_early > 0.5 and q_late == 0.0
+    res = eng.result()
+    drop = res.times_h[np.nonzero(res.served[:, 1] == 0)[0][0]]
+    assert drop == pytest.approx(7.0)
+
+
+def test_backup_power_keeps_pump_running_for_its_fuel(tiny):
+    # LC feeds the pump; with 10 h of generator fuel the pump runs until t = 11
+    spec = _spec(horizon_h=40, hazards=[{"type": "damage_map", "events": [
+        {"time_h": 1, "assets": ["LC", "P6"], "damage_state": "complete"}]}],
+        crews={"power": 0, "water": 0, "roads": 0},
+        interventions=[{"time_h": 0, "action": "backup_power", "assets": ["PS"], "hours": 10}])
+    eng, prep = _engine(tiny, spec)
+    eng.run(until=5)
+    assert eng.snapshot().served["water"] == 1.0
+    eng.run(until=12)
+    assert eng.snapshot().served["water"] == 0.0
+
+
+@pytest.mark.parametrize("policy", ["critical_first", "customers_per_crew_hour",
+                                    "nearest_first"])
+def test_every_policy_restores_everything(tiny, policy):
+    res = run_monte_carlo(prepare(_spec(horizon_h=24 * 40, policy=policy), net=tiny),
+                          workers=1)
+    for r in res:
+        assert r.served[-1] == pytest.approx([1, 1, 1, 1])
+
+
+def test_policies_order_jobs_differently(tiny):
+    spec = dict(horizon_h=24 * 40, crews={"power": 1, "water": 1, "roads": 1},
+                hazards=[{"type": "damage_map", "events": [
+                    {"time_h": 1, "assets": ["F2", "F3", "F4", "SUB"],
+                     "damage_state": "slight"}]}])
+    from twin.engine import EV
+
+    def order(policy):
+        prep = prepare(_spec(policy=policy, **spec), net=tiny)
+        r = run_monte_carlo(prep, workers=1)[0]
+        return [prep.twin.ids[c] for c, y in zip(r.ev_comp, r.ev_type, strict=True)
+                if y == EV["crew_dispatched"] and prep.twin.network[c] == 0]
+
+    crit = order("critical_first")
+    assert crit[0] == "SUB"  # the substation before the feeders
+    assert order("customers_per_crew_hour") != order("nearest_first") or crit != order(
+        "nearest_first")
+
+
+def test_engine_config_is_hours(tiny):
+    eng, _ = _engine(tiny, _spec())
+    assert isinstance(eng.config, RunConfig) and eng.now == 0.0
