@@ -178,13 +178,14 @@ def _parse_curves(items: Iterable[dict], where: str) -> list[FragilityCurve]:
         extra = set(d) - allowed
         if extra:
             raise DataFileError(f"unknown field(s) {sorted(extra)}", where=w)
+        for key in ("asset_class", "measure", "median", "beta"):
+            if key not in d:
+                raise DataFileError(f"field {key!r} is required", where=w)
+        ac = _enum(AssetClass, d["asset_class"], w, "asset class")
+        im = _enum(IntensityMeasure, d["measure"], w, "intensity measure")
         try:
-            ac = _enum(AssetClass, d["asset_class"], w, "asset class")
-            im = _enum(IntensityMeasure, d["measure"], w, "intensity measure")
             med = tuple(float(x) for x in d["median"])
             beta = tuple(float(x) for x in d["beta"])
-        except KeyError as e:
-            raise DataFileError(f"field {e.args[0]!r} is required", where=w) from None
         except (TypeError, ValueError):
             raise DataFileError("median and beta must be lists of numbers", where=w) from None
         names = d.get("damage_states") or ["complete"] * len(med)

@@ -18,7 +18,8 @@ population         Point       id, population [, power_node, water_node, road_no
 
 Any projected CRS works; a geographic CRS (lon/lat) is reprojected to its UTM
 zone; a layer without a CRS is an error. Shapefile's 10-character column names
-are matched to the schema's names by prefix. ``length_m`` of an edge is taken
+are matched to the schema's names by prefix; the capacities, whose truncations
+collide, are spelled ``cap_mw``, ``cap_mva`` and ``cap_m3h`` there. ``length_m`` of an edge is taken
 from its geometry when the column is absent. A DEM may sit beside the file as
 ``<stem>_dem.tif``.
 """
@@ -45,7 +46,9 @@ LAYERS = {
     NetworkKind.WATER: ("water_nodes", "water_edges"),
     NetworkKind.ROADS: ("road_nodes", "road_edges"),
 }
-_ALL_FIELDS = sorted({f.name for s in CLASS_SPECS.values() for f in s.fields})
+_ALL_FIELDS = sorted({f.name for s in CLASS_SPECS.values() for f in s.fields}
+                     | {"asset_class", "from_id", "to_id", "population", "power_node",
+                        "water_node", "road_node", "dependent", "supplier"})
 
 
 def _layer_sources(path: Path) -> dict[str, Path | tuple[Path, str]]:
@@ -79,8 +82,12 @@ def _read(src, name: str):
         raise NetworkError(f"cannot read layer '{name}': {e}", where=str(src)) from None
 
 
+#: short names for Shapefile columns whose 10-character truncations would collide
+SHAPEFILE_ALIASES = {"cap_mw": "capacity_mw", "cap_mva": "capacity_mva", "cap_m3h": "capacity_m3h"}
+
+
 def _fix_shapefile_names(df: pd.DataFrame) -> pd.DataFrame:
-    ren = {}
+    ren = {c: SHAPEFILE_ALIASES[c] for c in df.columns if c in SHAPEFILE_ALIASES}
     for c in df.columns:
         if len(c) == 10 and c not in _ALL_FIELDS:
             match = [f for f in _ALL_FIELDS if f.startswith(c)]

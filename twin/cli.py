@@ -52,6 +52,16 @@ def _add_city(sub) -> None:
     p.set_defaults(func=cmd_city)
 
 
+def _add_wind(sub) -> None:
+    from hazards.typhoon import cli as wind_cli
+
+    p = sub.add_parser("wind", help="typhoon wind at sites/grid from a best track",
+                       description=wind_cli.__doc__, epilog=wind_cli.EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    wind_cli.configure_parser(p)
+    p.set_defaults(func=wind_cli.run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twin", description="Digital-twin resilience simulator for city lifelines.",
@@ -60,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     _add_city(sub)
+    _add_wind(sub)
     return parser
 
 

@@ -257,7 +257,7 @@ def compile_twin(net: LifelineNetwork) -> Twin:
     from twin.impact import dominator_impact
 
     impact = dominator_impact(n, network, is_edge_a, edge_u, edge_v, is_source, customers,
-                              dep_indptr, dep_supplier)
+                              dep_indptr, dep_supplier, adj_indptr, adj_edge)
     return Twin(
         name=net.name, crs=net.crs, ids=ids_arr, index=index, network=network,
         asset_class=asset_class, is_edge=is_edge_a, edge_u=edge_u, edge_v=edge_v, x_m=x_m,

@@ -149,7 +149,9 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
 
 def _first_error(e: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None
                  ) -> str:
-    err = e.errors()[0]
+    errs = e.errors()
+    # a misspelt field shows up as "unknown" and "missing": the unknown one says more
+    err = next((x for x in errs if x["type"] == "extra_forbidden"), errs[0])
     loc = tuple(err["loc"])
     dotted = prefix + ".".join(str(p) for p in loc)
     if err["type"] == "extra_forbidden":

@@ -1,0 +1,213 @@
+"""``twin wind``: wind of a best track at sites and on a grid, without a city twin.
+
+Outputs in ``--out`` (written to a temporary folder, then renamed):
+``sites.csv`` (site, lon, lat, max_gust_mps, max_sustained_mps, time_of_max_utc),
+``series.parquet`` (site, time_utc, sustained_mps, gust_mps) and, with ``--grid``,
+``max_gust.tif`` (peak 3-s gust over the storm, float32). ``run`` raises
+:class:`~twin.errors.InputError` subclasses for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from twin.errors import HazardError, InputError
+
+EPILOG = """examples:
+  twin wind --track data/tracks/ibtracs_usa_jtwc_selected_storms.csv --storm SAOLA:2023 \\
+            --sites sites.csv --out runs/saola
+  twin wind --track data/tracks/jma_rsmc_tokyo_bst_2015_2021.txt --storm HATO:2017 \\
+            --grid 113.0,21.8,114.6,22.9 --step-min 60 --out runs/hato_grid
+  twin wind --track mytrack.csv --format csv --wind-averaging 10min --storm "" \\
+            --sites assets.gpkg --grid dem.tif --out runs/what_if
+
+--sites: a CSV with columns site, lon, lat (degrees), or any vector file of points
+(its CRS is honoured; the id is the 'site' or 'id' column, else the row number).
+--grid: a raster (its grid, decimated to --grid-max-cells) or bounds
+LON_MIN,LAT_MIN,LON_MAX,LAT_MAX with --grid-res-deg cells.
+"""
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the ``twin wind`` arguments to ``parser``."""
+    parser.add_argument("--track", required=True, help="best-track file")
+    parser.add_argument("--storm", required=True,
+                        help="storm ID (SID, AL092008, 1713) or NAME:SEASON ('' for a "
+                             "single-storm file)")
+    parser.add_argument("--format", default="auto",
+                        choices=["auto", "hurdat2", "jma", "ibtracs", "csv"])
+    parser.add_argument("--wind-averaging", choices=["1min", "10min"], default=None,
+                        help="averaging period of the file's winds (required for csv)")
+    parser.add_argument("--sites", help="CSV (site, lon, lat) or vector file of points")
+    parser.add_argument("--grid", help="raster file, or bounds LON_MIN,LAT_MIN,LON_MAX,LAT_MAX")
+    parser.add_argument("--grid-res-deg", type=float, default=0.01,
+                        help="cell size for --grid bounds (degrees, default 0.01)")
+    parser.add_argument("--grid-max-cells", type=int, default=250_000)
+    parser.add_argument("--step-min", type=float, default=30.0, help="time step (minutes)")
+    parser.add_argument("--profile", choices=["holland2008", "holland1980"],
+                        default="holland2008")
+    parser.add_argument("--exposure", choices=["open_terrain", "marine"], default="open_terrain",
+                        help="roughness of all points (default: open terrain, z0 = 0.03 m)")
+    parser.add_argument("--out", required=True, help="output folder (created; must not exist "
+                                                      "unless --overwrite)")
+    parser.add_argument("--overwrite", action="store_true")
+
+
+def _read_sites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, lon, lat) of the sites file."""
+    if not path.is_file():
+        raise HazardError("sites file not found", where=str(path))
+    if path.suffix.lower() == ".csv":
+        import pandas as pd
+
+        try:
+            df = pd.read_csv(path, dtype={"site": str})
+        except (OSError, pd.errors.ParserError, UnicodeDecodeError) as ex:
+            raise HazardError(f"cannot read sites: {ex}", where=str(path)) from None
+        cols = {c.strip().lower(): c for c in df.columns}
+        missing = [c for c in ("site", "lon", "lat") if c not in cols]
+        if missing:
+            raise HazardError(f"sites CSV lacks column(s) {', '.join(missing)} (needs site, "
+                              "lon, lat)", where=str(path))
+        lon = pd.to_numeric(df[cols["lon"]], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(df[cols["lat"]], errors="coerce").to_numpy(float)
+        bad = ~(np.isfinite(lon) & np.isfinite(lat))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise HazardError(f"site {df[cols['site']].iloc[i]!r} has no coordinates",
+                              where=f"{path}:{i + 2}")
+        if np.any(np.abs(lat) > 90):
+            i = int(np.argmax(np.abs(lat) > 90))
+            raise HazardError(f"latitude {lat[i]} outside [-90, 90]", where=f"{path}:{i + 2}")
+        return df[cols["site"]].astype(str).to_numpy(), lon, lat
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as ex:  # noqa: BLE001 - any reader failure is a user-file problem
+        raise HazardError(f"cannot read sites: {ex}", where=str(path)) from None
+    if gdf.crs is None:
+        raise HazardError("sites file has no CRS", where=str(path))
+    geom = gdf.geometry
+    empty = geom.isna() | geom.is_empty
+    if empty.any():
+        i = int(np.argmax(empty.to_numpy()))
+        raise HazardError(f"feature {i} has no coordinates", where=str(path))
+    if not (geom.geom_type == "Point").all():
+        raise HazardError("sites must be points", where=str(path))
+    ll = gdf.to_crs("EPSG:4326").geometry
+    idcol = next((c for c in ("site", "id") if c in gdf.columns), None)
+    ids = gdf[idcol].astype(str).to_numpy() if idcol else np.arange(len(gdf)).astype(str)
+    return ids, ll.x.to_numpy(float), ll.y.to_numpy(float)
+
+
+def _grid(spec: str, res_deg: float, max_cells: int) -> tuple[tuple, tuple[int, int], str]:
+    """(transform, shape, crs) of ``--grid``."""
+    parts = spec.split(",")
+    if len(parts) == 4:
+        try:
+            x0, y0, x1, y1 = (float(p) for p in parts)
+        except ValueError:
+            raise HazardError(f"grid bounds {spec!r} are not 4 numbers", where="--grid") from None
+        if not (x1 > x0 and y1 > y0 and y0 >= -90 and y1 <= 90):
+            raise HazardError("grid bounds must be LON_MIN,LAT_MIN,LON_MAX,LAT_MAX",
+                              where="--grid")
+        if not res_deg > 0:
+            raise HazardError("--grid-res-deg must be > 0", where="--grid-res-deg")
+        nx, ny = max(1, round((x1 - x0) / res_deg)), max(1, round((y1 - y0) / res_deg))
+        stride = max(1, int(np.ceil(np.sqrt(nx * ny / max_cells))))
+        nx, ny = int(np.ceil(nx / stride)), int(np.ceil(ny / stride))
+        tr = ((x1 - x0) / nx, 0.0, x0, 0.0, -(y1 - y0) / ny, y1)
+        return tr, (ny, nx), "EPSG:4326"
+    import rasterio
+
+    path = Path(spec)
+    if not path.is_file():
+        raise HazardError("grid raster not found (or give 4 comma-separated bounds)",
+                          where=str(path))
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise HazardError("grid raster has no CRS", where=str(path))
+            t = src.transform
+            ny, nx = src.height, src.width
+            crs = src.crs.to_string()
+    except rasterio.errors.RasterioIOError as ex:
+        raise HazardError(f"cannot read grid raster: {ex}", where=str(path)) from None
+    stride = max(1, int(np.ceil(np.sqrt(nx * ny / max_cells))))
+    tr = (t.a * stride, t.b * stride, t.c, t.d * stride, t.e * stride, t.f)
+    return tr, (int(np.ceil(ny / stride)), int(np.ceil(nx / stride))), crs
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute and write the outputs; returns 0. Raises InputError on bad input."""
+    import pandas as pd
+
+    from hazards.typhoon import tracks as trk
+    from hazards.typhoon.constants import load_constants
+    from hazards.typhoon.wind import grid_lonlat, peak_wind_at_sites, storm_steps, wind_at_sites
+
+    if not args.sites and not args.grid:
+        raise InputError("give --sites and/or --grid", where="twin wind")
+    if not args.step_min > 0:
+        raise InputError("--step-min must be > 0", where="--step-min")
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise InputError("output folder exists (use --overwrite)", where=str(out))
+    track = trk.load_track(args.track, args.storm, fmt=args.format,
+                           wind_averaging=args.wind_averaging)
+    times = track.resample(args.step_min).times
+    steps = storm_steps(track, times, profile=args.profile)
+    c = load_constants()
+    z0 = 0.03 if args.exposure == "open_terrain" else c.z0_sea_m
+    fac = float(c.sustained_roughness_factor(z0))
+    gfac = float(c.gust_factor_for(z0))
+
+    sites = _read_sites(Path(args.sites)) if args.sites else None
+    grid = _grid(args.grid, args.grid_res_deg, args.grid_max_cells) if args.grid else None
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        if sites is not None:
+            ids, lon, lat = sites
+            s, g = wind_at_sites(steps, lat, lon, site_factor=fac, site_gust=gfac)
+            kmax = np.argmax(g, axis=0) if len(times) else np.zeros(len(ids), int)
+            tstr = np.datetime_as_string(times, unit="s")
+            pd.DataFrame({
+                "site": ids, "lon": lon, "lat": lat,
+                "max_gust_mps": g.max(axis=0), "max_sustained_mps": s.max(axis=0),
+                "time_of_max_utc": [tstr[k] + "Z" for k in kmax],
+            }).to_csv(tmp / "sites.csv", index=False, float_format="%.3f")
+            T, n = s.shape
+            pd.DataFrame({
+                "site": np.tile(ids, T),
+                "time_utc": pd.to_datetime(np.repeat(times, n)).tz_localize("UTC"),
+                "sustained_mps": s.ravel(), "gust_mps": g.ravel(),
+            }).to_parquet(tmp / "series.parquet", index=False)
+        if grid is not None:
+            import rasterio
+
+            tr, shape, crs = grid
+            glon, glat = grid_lonlat(tr, shape, crs)
+            peak, _ = peak_wind_at_sites(steps, glat.ravel(), glon.ravel(), site_factor=fac)
+            values = (peak * gfac).reshape(shape).astype(np.float32)
+            with rasterio.open(tmp / "max_gust.tif", "w", driver="GTiff", height=shape[0],
+                               width=shape[1], count=1, dtype="float32", crs=crs,
+                               transform=rasterio.Affine(*tr[:6])) as dst:
+                dst.write(values, 1)
+                dst.update_tags(units="m/s", measure="3-s gust at 10 m, maximum over the storm",
+                                storm=f"{track.name}:{track.season}", exposure=args.exposure)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return 0
