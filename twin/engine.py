@@ -527,7 +527,8 @@ class Engine:
         else:
             q[3] = float(q[:3].mean())
         self._hist_t.append(now)
-        self._hist_q.append(np.clip(q, 0.0, 1.0))
+        # sums of many weights carry rounding noise; 1 - 1e-16 is fully served
+        self._hist_q.append(np.clip(np.round(q, 12), 0.0, 1.0))
 
     def _fuel_out(self, i: int, at: float):
         yield self.env.timeout(max(at - self.env.now, 0.0))
