@@ -11,6 +11,7 @@ from twin.errors import ScenarioError
 #: hazards shipped with the twin: scenario ``type`` -> "module:Class"
 BUILTIN: dict[str, str] = {
     "damage_map": "hazards.damage_map:DamageMapHazard",
+    "flood": "hazards.flood:FloodHazard",
     "typhoon": "hazards.typhoon:TyphoonHazard",
 }
 

@@ -52,6 +52,16 @@ def _add_city(sub) -> None:
     p.set_defaults(func=cmd_city)
 
 
+def _add_flood(sub) -> None:
+    from hazards.flood import cli as flood_cli
+
+    p = sub.add_parser("flood", help="2D flood (local-inertial) on a DEM, without a city twin",
+                       description=flood_cli.__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    flood_cli.configure_parser(p)
+    p.set_defaults(func=flood_cli.run)
+
+
 def _add_wind(sub) -> None:
     from hazards.typhoon import cli as wind_cli
 
@@ -70,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     _add_city(sub)
+    _add_flood(sub)
     _add_wind(sub)
     return parser
 

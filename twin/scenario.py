@@ -23,7 +23,7 @@ class _Strict(BaseModel):
 
 class BuiltinCity(_Strict):
     seed: int = 7
-    scale: float = Field(1.0, gt=0.05, le=20)
+    scale: float = Field(1.0, ge=0.2, le=10)
 
 
 class CitySpec(_Strict):

@@ -1,0 +1,261 @@
+"""Power network of the built-in city (private helper of :mod:`networks.builtin`).
+
+Sources (a coastal thermal plant and grid supply points at the city edge) feed a
+2-edge-connected 110/220 kV transmission mesh of substations; each substation feeds
+radial 10 kV feeders that run along the streets (the shortest-path tree of the road
+network rooted at the substation, pruned to the distribution transformers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from networks._builtin_geo import CityFrame, TerrainGrid, dry_direction
+from networks._builtin_population import Blocks
+from networks._builtin_roads import SPACING_M, RoadArrays
+from networks._builtin_util import id_width, kmeans, resilient_mesh, snap_unique
+
+PEOPLE_PER_SUBSTATION = 35_000.0
+#: average peak demand per person (kW), all sectors
+KW_PER_PERSON = 1.1
+HOSPITAL_MW = 1.2
+CORE_RADIUS_M = 2000.0
+#: where feeder nodes and loads sit relative to their intersection (m)
+FEEDER_OFFSET = np.array([4.0, 4.0])
+SUBSTATION_OFFSET = np.array([15.0, -15.0])
+#: standard 110 kV transformer ratings (MVA); a substation has two or more of one size
+MVA_UNITS = (40.0, 50.0, 63.0)
+
+
+@dataclass
+class NetParts:
+    """Nodes ``(id, attrs)`` and edges ``(u, v, attrs)`` in local coordinates."""
+
+    nodes: list[tuple[str, dict]] = field(default_factory=list)
+    edges: list[tuple[str, str, dict]] = field(default_factory=list)
+
+    def node(self, nid: str, asset_class: str, xy: np.ndarray, **fields: object) -> None:
+        self.nodes.append((nid, {"asset_class": asset_class, "x_m": float(xy[0]),
+                                 "y_m": float(xy[1]), **fields}))
+
+    def edge(self, u: str, v: str, eid: str, asset_class: str, **fields: object) -> None:
+        self.edges.append((u, v, {"id": eid, "asset_class": asset_class, **fields}))
+
+
+@dataclass(frozen=True, eq=False)
+class PowerResult:
+    parts: NetParts
+    block_load: np.ndarray  # (b,) load id of each block
+    feeder_ids: np.ndarray  # distribution nodes and loads (power_supply candidates)
+    feeder_xy: np.ndarray
+    plant_ids: tuple[str, ...]
+    plant_xy: np.ndarray
+    total_demand_mw: float
+
+
+def _is_land(frame: CityFrame, terrain: TerrainGrid, p: np.ndarray) -> bool:
+    return bool(terrain.z(p[0], p[1]) > 1.0 and not frame.in_channel(p[0], p[1], pad_m=10.0)
+                and frame.coast_distance(p[0], p[1]) > 20.0)
+
+
+def _place_plants(frame: CityFrame, terrain: TerrainGrid, roads: RoadArrays, n: int
+                  ) -> np.ndarray:
+    """Thermal plants on the coast: the first just east of the river mouth."""
+    xy = roads.xy
+    cd = frame.coast_distance(xy[:, 0], xy[:, 1])
+    coastal = np.flatnonzero((cd > 60.0) & (cd < 900.0))
+    if len(coastal) < n:
+        coastal = np.argsort(cd, kind="stable")[: max(n, 1)]
+    y_m = frame.coast_base_m
+    x_t = [float(frame.river_x(y_m) + frame.river_halfwidth(y_m) + 900.0)]
+    x_t += list(np.linspace(0.05, 0.95, n + 1)[1:-1] * frame.width_m) if n > 1 else []
+    x_t = np.array(x_t[:n])
+    targets = np.column_stack([x_t, frame.coast_y(x_t) + 200.0])
+    nodes = snap_unique(targets, xy, candidates=coastal)
+    out = []
+    for k in nodes:
+        for off in ((25.0, -35.0), (25.0, 25.0), (0.0, 0.0)):
+            p = xy[k] + np.array(off)
+            if _is_land(frame, terrain, p) or off == (0.0, 0.0):
+                out.append(p)
+                break
+    return np.array(out)
+
+
+def _place_grid_supplies(frame: CityFrame, roads: RoadArrays, n: int) -> np.ndarray:
+    """Grid supply points just outside the west, north and east edges of the street grid."""
+    xy = roads.xy
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    edge_d = np.column_stack([xy[:, 0] - lo[0], hi[1] - xy[:, 1], hi[0] - xy[:, 0]])
+    near = edge_d.min(axis=1) < 2.5 * SPACING_M
+    inland = frame.coast_distance(xy[:, 0], xy[:, 1]) > 0.25 * frame.height_m
+    cand = np.flatnonzero(near & inland)
+    if len(cand) < n:
+        cand = np.arange(len(xy))
+    start = np.array([lo[0], lo[1] + 0.6 * (hi[1] - lo[1])])
+    chosen = [int(cand[np.argmin(np.hypot(*(xy[cand] - start).T))])]
+    dmin = np.hypot(*(xy[cand] - xy[chosen[0]]).T)
+    while len(chosen) < n:
+        k = int(cand[np.argmax(dmin)])
+        chosen.append(k)
+        dmin = np.minimum(dmin, np.hypot(*(xy[cand] - xy[k]).T))
+    outward = np.array([[-80.0, 0.0], [0.0, 80.0], [80.0, 0.0]])
+    pts = []
+    for k in chosen:
+        p = xy[k] + outward[int(np.argmin(edge_d[k]))]
+        pts.append(p if not frame.in_channel(p[0], p[1], pad_m=20.0) else xy[k] + FEEDER_OFFSET)
+    return np.array(pts)
+
+
+def build_power(frame: CityFrame, terrain: TerrainGrid, roads: RoadArrays, blocks: Blocks,
+                rng: np.random.Generator) -> PowerResult:
+    parts = NetParts()
+    xy = roads.xy
+    n_road = roads.n
+    cx, cy = frame.centre
+
+    # -- distribution transformers (loads): every other street crossing that serves people
+    cand = np.flatnonzero((roads.ij[:, 0] % 2 == 0) & (roads.ij[:, 1] % 2 == 0))
+    if len(cand) == 0:
+        cand = np.arange(n_road)
+    _, bc = cKDTree(xy[cand]).query(blocks.xy)
+    block_road = cand[bc]
+    customers = np.bincount(block_road, weights=blocks.population, minlength=n_road)
+    hospital = np.bincount(block_road, weights=blocks.hospital.astype(float),
+                           minlength=n_road) > 0
+    is_load = np.zeros(n_road, bool)
+    is_load[block_road] = True
+
+    # -- substations where the people are, on distinct intersections
+    pop_total = float(blocks.population.sum())
+    n_sub = max(2, int(round(pop_total / PEOPLE_PER_SUBSTATION)))
+    centres = kmeans(blocks.xy, n_sub, rng, weights=blocks.population)
+    sub_road = snap_unique(centres, xy)
+    sub_w = id_width(n_sub, 3)
+    sub_ids = [f"P-SUB-{k + 1:0{sub_w}d}" for k in range(n_sub)]
+    reach = float(np.hypot(*SUBSTATION_OFFSET))
+    sub_xy = xy[sub_road] + reach * dry_direction(
+        frame, terrain, xy[sub_road], np.tile(SUBSTATION_OFFSET / reach, (n_sub, 1)), reach)
+
+    # -- radial feeders: shortest-path forest over the streets, pruned to the loads
+    dist, pred, src = dijkstra(roads.csgraph(), directed=False, indices=sub_road,
+                               return_predecessors=True, min_only=True)
+    root_sub = np.full(n_road, -1, dtype=np.int64)
+    root_sub[sub_road] = np.arange(n_sub)
+    node_sub = root_sub[src]
+    kept = np.zeros(n_road, bool)
+    front = np.flatnonzero(is_load)
+    while front.size:
+        front = front[~kept[front]]
+        kept[front] = True
+        p = pred[front]
+        front = np.unique(p[p >= 0])
+    is_root = root_sub >= 0
+    tree = np.flatnonzero(kept & ~is_root)
+    order = np.lexsort((tree, dist[tree], node_sub[tree]))
+    tree = tree[order]
+    counts = np.bincount(node_sub[tree], minlength=n_sub)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    number = np.arange(len(tree)) - starts[node_sub[tree]] + 1
+    num_w = id_width(int(counts.max()) if len(counts) else 1, 4)
+
+    road_power_id = np.empty(n_road, dtype=object)  # feeder node standing for a road node
+    road_load_id = np.empty(n_road, dtype=object)
+    pos = xy + FEEDER_OFFSET
+    r_centre = np.hypot(pos[:, 0] - cx, pos[:, 1] - cy)
+    kw = KW_PER_PERSON * rng.lognormal(0.0, 0.25, n_road) * (1.0 + 0.6 * np.exp(-r_centre / 1500))
+    demand = customers * kw * 1e-3 + np.where(hospital, HOSPITAL_MW, 0.0)
+
+    sub_demand = np.zeros(n_sub)
+    feeder_ids: list[str] = []
+    feeder_xy: list[np.ndarray] = []
+
+    def add_load_or_dn(nid_num: str, k_sub: int, road_i: int, p: np.ndarray) -> str:
+        if is_load[road_i]:
+            nid = f"P-LD-{nid_num}"
+            parts.node(nid, "power_load", p, demand_mw=float(demand[road_i]),
+                       customers=float(customers[road_i]), critical=bool(hospital[road_i]))
+            sub_demand[k_sub] += demand[road_i]
+            road_load_id[road_i] = nid
+        else:
+            nid = f"P-DN-{nid_num}"
+            parts.node(nid, "distribution_node", p)
+        road_power_id[road_i] = nid
+        feeder_ids.append(nid)
+        feeder_xy.append(p)
+        return nid
+
+    # the substations' own intersections: a load there hangs off the substation directly
+    for k in range(n_sub):
+        parts.node(sub_ids[k], "substation", sub_xy[k], voltage_kv=110.0, capacity_mva=0.0)
+        r = int(sub_road[k])
+        if is_load[r]:
+            num = f"{k + 1:0{sub_w}d}-{0:0{num_w}d}"
+            nid = add_load_or_dn(num, k, r, pos[r])
+            parts.edge(sub_ids[k], nid, f"P-FDR-{num}", "feeder_segment",
+                       length_m=float(np.hypot(*(pos[r] - sub_xy[k]))), overhead=False)
+        road_power_id[r] = sub_ids[k]  # children of the root hang off the substation
+    underground_p = np.where(r_centre < CORE_RADIUS_M, 0.85, 0.08)
+    under = rng.random(n_road) < underground_p
+    for t, num_i in zip(tree.tolist(), number.tolist(), strict=True):
+        k = int(node_sub[t])
+        num = f"{k + 1:0{sub_w}d}-{num_i:0{num_w}d}"
+        nid = add_load_or_dn(num, k, t, pos[t])
+        parent = int(pred[t])
+        if is_root[parent]:
+            pu, pxy, overhead = sub_ids[k], sub_xy[k], False  # cable exit from the station
+        else:
+            pu, pxy, overhead = road_power_id[parent], pos[parent], not under[t]
+        parts.edge(pu, nid, f"P-FDR-{num}", "feeder_segment",
+                   length_m=float(np.hypot(*(pos[t] - pxy))), overhead=bool(overhead))
+
+    block_load = road_load_id[block_road].astype(str)
+    total_demand = float(sub_demand.sum())
+
+    # -- sources and the transmission mesh
+    n_plant = max(1, int(round(frame.scale ** 2)))
+    n_gs = max(2, int(round(2 * frame.scale ** 2)))
+    plant_xy = _place_plants(frame, terrain, roads, n_plant)
+    gs_xy = _place_grid_supplies(frame, roads, n_gs)
+    plant_ids = tuple(f"P-PLANT-{k + 1}" for k in range(n_plant))
+    gs_ids = tuple(f"P-GS-{k + 1}" for k in range(n_gs))
+    plant_mw = np.ceil(0.8 * total_demand / n_plant / 10.0) * 10.0
+    gs_mw = np.ceil(1.0 * total_demand / n_gs / 10.0) * 10.0
+    for nid, p in zip(plant_ids, plant_xy, strict=True):
+        parts.node(nid, "power_plant", p, capacity_mw=float(plant_mw))
+    for nid, p in zip(gs_ids, gs_xy, strict=True):
+        parts.node(nid, "grid_supply", p, capacity_mw=float(gs_mw))
+
+    t_ids = list(plant_ids) + list(gs_ids) + sub_ids
+    t_xy = np.vstack([plant_xy, gs_xy, sub_xy])
+    n_src = n_plant + n_gs
+    lines = resilient_mesh(t_xy)
+    is_220 = np.zeros(len(t_ids), bool)
+    is_220[:n_src] = True
+    for a, b in lines:
+        if a < n_src or b < n_src:
+            is_220[a] = is_220[b] = True
+    in_core = np.hypot(t_xy[:, 0] - cx, t_xy[:, 1] - cy) < CORE_RADIUS_M
+    tl_w = id_width(len(lines), 3)
+    for i, (a, b) in enumerate(lines):
+        kv = 220.0 if (is_220[a] and is_220[b]) else 110.0
+        parts.edge(t_ids[a], t_ids[b], f"P-TL-{i + 1:0{tl_w}d}", "transmission_line",
+                   length_m=float(np.hypot(*(t_xy[a] - t_xy[b]))), voltage_kv=kv,
+                   overhead=not bool(in_core[a] and in_core[b]))
+
+    # substation ratings now that their loads and voltages are known
+    unit = rng.choice(MVA_UNITS, size=n_sub)
+    for nid, attrs in parts.nodes:
+        if attrs["asset_class"] == "substation":
+            k = int(nid.rsplit("-", 1)[1]) - 1
+            attrs["voltage_kv"] = 220.0 if is_220[n_src + k] else 110.0
+            need = sub_demand[k] / 0.9 * 1.5  # power factor 0.9, N-1 margin
+            attrs["capacity_mva"] = float(max(2.0, np.ceil(need / unit[k])) * unit[k])
+
+    return PowerResult(parts=parts, block_load=block_load, feeder_ids=np.array(feeder_ids),
+                       feeder_xy=np.array(feeder_xy), plant_ids=plant_ids, plant_xy=plant_xy,
+                       total_demand_mw=total_demand)
