@@ -119,6 +119,7 @@ class Engine:
         self.backup_since = np.full(n, np.nan)
         self.speed_factor = np.ones(n)
         self.prev_deps_ok = np.ones(n, dtype=bool)
+        self._has_dep = np.diff(twin.dep_indptr) > 0
         self.prev_served = np.ones(n)
         self.tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
         self.tank_level = twin.storage_h[self.tanks].astype(float).copy()
@@ -510,12 +511,14 @@ class Engine:
                                                   now + self.tank_level[j]))
             self.tank_token[fed] += 1
         # cascade events: assets that work but lost (or regained) a dependency
-        has_dep = np.diff(t.dep_indptr) > 0
-        newly_bad = has_dep & up & ~deps_ok & self.prev_deps_ok & ~self.exempt
-        newly_ok = has_dep & up & deps_ok & ~self.prev_deps_ok
+        # (an asset on backup power works; it fails by cascade when the fuel runs out)
+        has_dep = self._has_dep
+        working = deps_ok | self.exempt
+        newly_bad = has_dep & up & ~working & self.prev_deps_ok
+        newly_ok = has_dep & up & working & ~self.prev_deps_ok
         self._log(np.nonzero(newly_bad)[0], "cascade_failed")
         self._log(np.nonzero(newly_ok)[0], "restored")
-        self.prev_deps_ok = deps_ok
+        self.prev_deps_ok = working
         self.prev_served = served
         q = np.empty(4)
         for k in range(3):

@@ -153,7 +153,7 @@ def _first_error(e: ValidationError, *, prefix: str = "", model: type[BaseModel]
     # a misspelt field shows up as "unknown" and "missing": the unknown one says more
     err = next((x for x in errs if x["type"] == "extra_forbidden"), errs[0])
     loc = tuple(err["loc"])
-    dotted = prefix + ".".join(str(p) for p in loc)
+    dotted = (prefix + ".".join(str(p) for p in loc)).rstrip(".")
     if err["type"] == "extra_forbidden":
         owner = _model_at(model, loc) if model is not None else None
         return f"unknown field '{dotted}'{_suggest(str(loc[-1]), owner)}"
