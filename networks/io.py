@@ -26,6 +26,7 @@ from its geometry when the column is absent. A DEM may sit beside the file as
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -233,8 +234,17 @@ def load_city(path: Path | str, *, dem: Path | str | None = None,
     dem_path = Path(dem) if dem is not None else path.with_name(path.stem + "_dem.tif")
     if dem is not None or dem_path.is_file():
         terrain = read_terrain(dem_path, crs=crs.to_string())
+    meta: dict = {}
+    if "meta" in sources:  # provenance written by save_city (generator, seed, anchor, ...)
+        m = _read(sources["meta"], "meta")
+        for k, v in zip(m.get("key", []), m.get("value", []), strict=True):
+            try:
+                meta[str(k)] = json.loads(v)
+            except (TypeError, ValueError):
+                meta[str(k)] = v
+    meta["source"] = str(path)
     net = LifelineNetwork(path.stem, graphs, dep_tuple, crs.to_string(), population, terrain,
-                          {"source": str(path)})
+                          meta)
     validate_network(net, source=where)
     return net
 
@@ -355,6 +365,9 @@ def save_city(net: LifelineNetwork, path: Path | str) -> Path:
                               "road_node": p.road_node},
                              geometry=gpd.points_from_xy(p.x_m, p.y_m), crs=net.crs).to_file(
                 tmp, layer="population", driver="GPKG")
+        meta = pd.DataFrame({"key": list(net.meta), "value": [json.dumps(v, default=str)
+                                                               for v in net.meta.values()]})
+        gpd.GeoDataFrame(meta).to_file(tmp, layer="meta", driver="GPKG")
         if net.terrain is not None:
             write_terrain(net.terrain, tmpdir / (path.stem + "_dem.tif"))
         for f in tmpdir.iterdir():

@@ -22,6 +22,7 @@ def test_geopackage_round_trip(tiny, tmp_path):
                 assert b.nodes[n][k] == pytest.approx(v) if isinstance(v, float) else \
                     b.nodes[n][k] == v, (n, k)
     assert set(tiny.dependencies) == set(net.dependencies)
+    assert net.meta["generator"] == "tests.fixtures.tiny_city"  # provenance survives
     t1, t2 = compile_twin(tiny), compile_twin(net)
     assert t1.n == t2.n and np.isclose(t1.customers.sum(), t2.customers.sum())
 
@@ -33,8 +34,8 @@ def _export_dir(tiny, tmp_path, driver="GeoJSON", ext=".geojson"):
     import pyogrio
     for name, *_ in pyogrio.list_layers(gpkg):
         df = gpd.read_file(gpkg, layer=name)
-        if name == "dependencies":
-            df.drop(columns="geometry", errors="ignore").to_csv(out / "dependencies.csv",
+        if name in ("dependencies", "meta"):
+            df.drop(columns="geometry", errors="ignore").to_csv(out / f"{name}.csv",
                                                                  index=False)
         else:
             if ext == ".shp":
