@@ -53,7 +53,7 @@ def main() -> None:
     def kernel():
         return compute_service(up, so, ex, t.is_source, t.is_edge, t.edge_u, t.edge_v,
                                t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
-                               t.dep_supplier, t.capacity, t.demand, 100)[0]
+                               t.dep_supplier, t.capacity, t.demand, 100, t.is_source)[0]
 
     kernel()  # JIT (cached on disk after the first run)
     failed_nodes = [t.ids[i] for i in np.nonzero(~up & ~t.is_edge)[0]]

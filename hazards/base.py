@@ -126,6 +126,9 @@ class HazardField:
             arrays[f"grid__{m.value}__times_h"] = g.times_h
             arrays[f"grid__{m.value}__transform"] = np.asarray(g.transform, dtype=float)
             arrays[f"grid__{m.value}__crs"] = np.asarray(g.crs)
+        import json
+
+        arrays["meta_json"] = np.asarray(json.dumps(dict(self.meta), default=str))
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez(tmp, **arrays)
         tmp.replace(path)
@@ -145,7 +148,10 @@ class HazardField:
                     grids[IntensityMeasure(m)] = GridSeries(
                         IntensityMeasure(m), z[f"grid__{m}__times_h"], z[k],
                         tuple(z[f"grid__{m}__transform"].tolist()), str(z[f"grid__{m}__crs"]))
-            return cls(z["times_h"], intensity, forced, grids)
+            import json
+
+            meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
+            return cls(z["times_h"], intensity, forced, grids, meta)
 
 
 @dataclass(frozen=True, eq=False)

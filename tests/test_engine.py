@@ -111,17 +111,25 @@ def test_crews_route_around_blocked_roads(tiny):
     t = compile_twin(tiny)
     passable = np.ones(t.n, bool)
     d0 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
-                      t.adj_edge)
+                      t.adj_edge, np.zeros(t.n, bool), 0)
     assert d0[t.index["R4_0"]] == pytest.approx(400 / 1000 / 30)
     passable[t.index["RE10-20"]] = False  # block the direct street: detour via row 1
     d1 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
-                      t.adj_edge)
+                      t.adj_edge, np.zeros(t.n, bool), 0)
     assert d1[t.index["R4_0"]] == pytest.approx(600 / 1000 / 30)
     passable[t.index["R2_0"]] = False  # a blocked node is reachable to its doorstep only
     passable[[t.index["RE20-21"], t.index["RE11-21"], t.index["RE21-31"]]] = False
     d2 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
-                      t.adj_edge)
+                      t.adj_edge, np.zeros(t.n, bool), 0)
     assert np.isfinite(d2[t.index["R2_0"]]) and np.isfinite(d2[t.index["R4_0"]])
+    # stopping once the targets are settled gives them the same (final) times
+    tgt = np.zeros(t.n, bool)
+    tgt[[t.index["R2_0"], t.index["R1_1"]]] = True
+    d3 = travel_times(t.index["R0_0"], passable, t.travel_h, t.adj_indptr, t.adj_node,
+                      t.adj_edge, tgt, 2)
+    assert d3[t.index["R2_0"]] == d2[t.index["R2_0"]] and d3[t.index["R1_1"]] == d2[
+        t.index["R1_1"]]
+    assert np.isinf(d3[t.index["R4_4"]])  # not searched that far
 
 
 def test_tank_keeps_water_for_its_storage_then_runs_dry(tiny):
@@ -183,3 +191,20 @@ def test_policies_order_jobs_differently(tiny):
 def test_engine_config_is_hours(tiny):
     eng, _ = _engine(tiny, _spec())
     assert isinstance(eng.config, RunConfig) and eng.now == 0.0
+
+
+def test_prepositioned_crews_start_at_once_from_their_staging_node(tiny):
+    base = dict(horizon_h=200, crews={"power": 1, "water": 1, "roads": 1, "mobilisation_h": 12})
+    late = run_monte_carlo(prepare(_spec(**base), net=tiny), workers=1)[0]
+    staged = run_monte_carlo(prepare(_spec(**base, interventions=[
+        {"time_h": 0, "action": "preposition", "utility": "power", "count": 1,
+         "assets": ["R2_3"]}]), net=tiny), workers=1)[0]
+    from twin.engine import EV
+
+    def first(res, who):
+        return min(t for t, y, w in zip(res.ev_time_h, res.ev_type, res.ev_crew, strict=True)
+                   if y == EV["crew_dispatched"] and res.crew_names[w].startswith(who))
+
+    assert first(late, "power") == pytest.approx(13.0)  # damage at 1 h + 12 h mobilisation
+    assert first(staged, "power") == pytest.approx(1.0)
+    assert first(staged, "water") == pytest.approx(13.0)  # only the staged utility

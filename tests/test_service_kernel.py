@@ -12,9 +12,10 @@ from twin.kernels.service import compute_service
 def service(t, up, source_ok=None, exempt=None):
     so = np.ones(t.n, bool) if source_ok is None else source_ok
     ex = np.zeros(t.n, bool) if exempt is None else exempt
-    served, deps_ok, _ = compute_service(up, so, ex, t.is_source, t.is_edge, t.edge_u, t.edge_v,
+    served, deps_ok = compute_service(up, so, ex, t.is_source, t.is_edge, t.edge_u, t.edge_v,
                                          t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
-                                         t.dep_supplier, t.capacity, t.demand, 1000)
+                                         t.dep_supplier, t.capacity, t.demand, 1000,
+                                         t.is_source)[:2]
     return served, deps_ok
 
 
@@ -65,7 +66,8 @@ def test_island_capacity_sheds_load(tiny_twin):
     cap[t.index["PP"]] = 1.5  # 1.5 MW for 3 MW of load: half served everywhere
     served, _, _ = compute_service(up, np.ones(t.n, bool), np.zeros(t.n, bool), t.is_source,
                                    t.is_edge, t.edge_u, t.edge_v, t.adj_indptr, t.adj_node,
-                                   t.adj_edge, t.dep_indptr, t.dep_supplier, cap, t.demand, 100)
+                                   t.adj_edge, t.dep_indptr, t.dep_supplier, cap, t.demand, 100,
+                                   t.is_source)[:3]
     assert served[t.index["LB"]] == pytest.approx(0.5)
 
 

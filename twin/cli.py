@@ -142,7 +142,10 @@ def cmd_run(args) -> int:
         tables.events.to_parquet(tmp / "events.parquet", index=False)
         tables.metrics.to_parquet(tmp / "metrics.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
+        from twin.replay_store import save_replay_inputs
         from viz.curves import save_recovery_png
+
+        save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
 
         save_recovery_png(tables.curves, tmp / "recovery.png", summary, title=spec.name)
     print(summary_table(summary))

@@ -120,6 +120,7 @@ class Engine:
         self.speed_factor = np.ones(n)
         self.prev_deps_ok = np.ones(n, dtype=bool)
         self._has_dep = np.diff(twin.dep_indptr) > 0
+        self._primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
         self.prev_served = np.ones(n)
         self.tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
         self.tank_level = twin.storage_h[self.tanks].astype(float).copy()
@@ -148,11 +149,17 @@ class Engine:
                          for c in config.crews]
         self._busy = [0, 0, 0]
         depots = self._depots()
+        self.crew_loc: list[int] = []
+        self.crew_staged: list[bool] = []
+        self.crew_utility: list[int] = []
         for k, count in enumerate(config.crews):
             for j in range(count):
                 name = f"{NETWORKS[k].value}-crew-{j + 1:02d}"
                 self.crew_names.append(name)
-                self.env.process(self._crew(k, len(self.crew_names) - 1, depots[k]))
+                self.crew_loc.append(depots[k])
+                self.crew_staged.append(False)
+                self.crew_utility.append(k)
+                self.env.process(self._crew(k, len(self.crew_names) - 1))
         for i, f in enumerate(self.fields):
             self.env.process(self._hazard(i, f))
         for iv in config.interventions:
@@ -373,6 +380,8 @@ class Engine:
             self.hold_crews(iv["utility"], iv["count"], iv["duration_h"])
         elif a == "backup_power":
             self.backup_power(iv["assets"], iv["hours"])
+        elif a == "preposition":
+            self.preposition(iv["utility"], iv["count"], iv["assets"])
         else:  # pragma: no cover - the scenario model admits only the actions above
             raise ScenarioError(f"unknown intervention {a!r}")
 
@@ -397,9 +406,14 @@ class Engine:
             return None
         passable = self._up()
         edge_time = t.travel_h / self.speed_factor
-        dist = travel_times(loc, passable, edge_time, t.adj_indptr, t.adj_node, t.adj_edge)
         road_edge = t.is_edge[jobs] & (t.network[jobs] == NET_INDEX[NetworkKind.ROADS])
         acc = t.access_node[jobs]
+        target = np.zeros(t.n, dtype=bool)
+        target[acc[~road_edge]] = True
+        target[t.edge_u[jobs[road_edge]]] = True
+        target[t.edge_v[jobs[road_edge]]] = True
+        dist = travel_times(loc, passable, edge_time, t.adj_indptr, t.adj_node, t.adj_edge,
+                            target, int(target.sum()))
         tt = np.where(road_edge, np.minimum(dist[t.edge_u[jobs]], dist[t.edge_v[jobs]]),
                       dist[acc])
         # a non-road job needs its access node open; a road job is cleared from its doorstep
@@ -421,14 +435,28 @@ class Engine:
             dest = int(acc[b])
         return job, float(tt[b]), dest
 
-    def _crew(self, k: int, crew: int, depot: int):
-        loc = depot
+    def preposition(self, utility: str, count: int, road_nodes: Sequence[str]) -> None:
+        """Stage ``count`` crews of a utility at road nodes (round-robin) before the hazard:
+        they start from there and skip the mobilisation delay (a warning lead time)."""
+        k = NET_INDEX[NetworkKind(utility)]
+        nodes = [self.twin.lookup(r, where="preposition") for r in road_nodes]
+        for node in nodes:
+            if self.twin.network[node] != NET_INDEX[NetworkKind.ROADS] or self.twin.is_edge[node]:
+                raise ScenarioError(f"'{self.twin.ids[node]}' is not a road node",
+                                    where="preposition")
+        crews = [c for c, u in enumerate(self.crew_utility) if u == k and not self.crew_staged[c]]
+        for j, c in enumerate(crews[:count]):
+            self.crew_loc[c] = nodes[j % len(nodes)]
+            self.crew_staged[c] = True
+
+    def _crew(self, k: int, crew: int):
         res = self.crew_res[k]
         if self.config.crews[k] == 0:
             return
         yield self.first_damage
-        if self.config.mobilisation_h > 0:
+        if self.config.mobilisation_h > 0 and not self.crew_staged[crew]:
             yield self.env.timeout(self.config.mobilisation_h)
+        loc = self.crew_loc[crew]
         while True:
             req = res.request(priority=1)
             yield req
@@ -454,6 +482,7 @@ class Engine:
             self._busy[k] -= 1
             self._log(np.array([job]), "restored", crew)
             loc = dest
+            self.crew_loc[crew] = dest
             self._recompute()
             self._notify()
             res.release(req)
@@ -476,7 +505,7 @@ class Engine:
         t = self.twin
         return compute_service(up, source_ok, self.exempt, t.is_source, t.is_edge, t.edge_u,
                                t.edge_v, t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
-                               t.dep_supplier, t.capacity, t.demand, 1000)
+                               t.dep_supplier, t.capacity, t.demand, 1000, self._primary)
 
     def _recompute(self) -> None:
         t = self.twin
@@ -485,7 +514,7 @@ class Engine:
         self._tank_update()
         source_ok = np.ones(t.n, dtype=bool)
         source_ok[self.tanks] = self.tank_level > 1e-9
-        served, deps_ok, _ = self._service(up, source_ok)
+        served, deps_ok, fed_all, _ = self._service(up, source_ok)
         # backup generators: assets that just lost a dependency run on fuel while it lasts
         lost = ~deps_ok & ~self.exempt & (self.backup_left > 1e-9)
         regained = deps_ok & self.exempt
@@ -497,12 +526,10 @@ class Engine:
             self.backup_since[lost] = now
             for i in np.nonzero(lost)[0]:
                 self.env.process(self._fuel_out(int(i), now + self.backup_left[i]))
-            served, deps_ok, _ = self._service(up, source_ok)
+            served, deps_ok, fed_all, _ = self._service(up, source_ok)
         if len(self.tanks):
-            so2 = source_ok.copy()
-            so2[self.tanks] = False
-            fed_served, _, _ = self._service(up, so2)
-            fed = fed_served[self.tanks] > 0
+            # a tank refills when its island also holds a treatment plant
+            fed = fed_all[self.tanks]
             start = ~fed & self.tank_fed
             self.tank_fed = fed
             for j in np.nonzero(start & (self.tank_level > 0))[0]:

@@ -50,10 +50,12 @@ class CrewSpec(_Strict):
 
 
 class Intervention(_Strict):
-    """A planner's action at a time: fail assets, hold or release crews, stage generators."""
+    """A planner's action at a time: fail assets, hold crews back, stage generators at
+    assets (``backup_power``), or pre-position crews at road nodes (``preposition``:
+    ``assets`` are the staging road nodes; staged crews skip the mobilisation delay)."""
 
     time_h: float = Field(ge=0)
-    action: Literal["fail", "hold_crews", "backup_power"]
+    action: Literal["fail", "hold_crews", "backup_power", "preposition"]
     assets: list[str] | None = None
     damage_state: Literal["slight", "moderate", "extensive", "complete"] = "complete"
     utility: Literal["power", "water", "roads"] | None = None
@@ -64,7 +66,8 @@ class Intervention(_Strict):
     @model_validator(mode="after")
     def _fields(self) -> Intervention:
         need = {"fail": ("assets",), "hold_crews": ("utility", "count", "duration_h"),
-                "backup_power": ("assets", "hours")}[self.action]
+                "backup_power": ("assets", "hours"),
+                "preposition": ("utility", "count", "assets")}[self.action]
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"action '{self.action}' needs {', '.join(missing)}")

@@ -417,6 +417,9 @@ class TyphoonHazard:
             "roughness": self.config.roughness.source,
             "warnings": [warn] if warn else [],
             "max_gust_mps": float(gust.max()) if gust.size else 0.0,
+            # for views: the (transformed) track in scenario hours
+            "track_lonlat": np.column_stack([track.lon, track.lat]).tolist(),
+            "track_times_h": ((track.times - t0) / np.timedelta64(1, "s") / 3600.0).tolist(),
         }
         return HazardField(times_h.astype(float), {IntensityMeasure.SUSTAINED_WIND_MPS: sust,
                                                    IntensityMeasure.GUST_MPS: gust},

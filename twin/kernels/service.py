@@ -21,7 +21,7 @@ from numba import njit
 
 @njit(cache=True)
 def _label_islands(avail, source_ok, is_source, adj_indptr, adj_node, adj_edge,
-                   capacity, demand, label, stack, isl_cap, isl_dem):
+                   capacity, demand, label, stack, isl_cap, isl_dem, is_primary, isl_primary):
     n = avail.shape[0]
     for i in range(n):
         label[i] = -1
@@ -32,6 +32,7 @@ def _label_islands(avail, source_ok, is_source, adj_indptr, adj_node, adj_edge,
         label[s] = n_isl
         isl_cap[n_isl] = 0.0
         isl_dem[n_isl] = 0.0
+        isl_primary[n_isl] = False
         top = 0
         stack[top] = s
         top += 1
@@ -50,13 +51,15 @@ def _label_islands(avail, source_ok, is_source, adj_indptr, adj_node, adj_edge,
     for s in range(n):
         if is_source[s] and avail[s] and source_ok[s] and label[s] >= 0:
             isl_cap[label[s]] += capacity[s]
+            if is_primary[s]:
+                isl_primary[label[s]] = True
     return n_isl
 
 
 @njit(cache=True)
 def compute_service(up, source_ok, exempt, is_source, is_edge, edge_u, edge_v,
                     adj_indptr, adj_node, adj_edge, dep_indptr, dep_supplier,
-                    capacity, demand, max_iter):
+                    capacity, demand, max_iter, is_primary):
     """Served fraction of every component, to a fixed point over dependencies.
 
     Parameters
@@ -67,6 +70,8 @@ def compute_service(up, source_ok, exempt, is_source, is_edge, edge_u, edge_v,
         Sources allowed to feed (e.g. a tank that still holds water).
     exempt : bool[n]
         Components whose functional dependencies are ignored (backup power).
+    is_primary : bool[n]
+        Sources that do not run dry (plants, treatment); storage (tanks) is not.
     (static arrays from :class:`twin.compile.Twin`)
 
     Returns
@@ -76,6 +81,8 @@ def compute_service(up, source_ok, exempt, is_source, is_edge, edge_u, edge_v,
         carries the fraction of its endpoints when both are reached and it is available.
     deps_ok : bool[n]
         Whether every functional dependency of the component is met.
+    fed : bool[n]
+        Whether the node's island holds a primary source (a tank there refills).
     iterations : int
     """
     n = up.shape[0]
@@ -89,13 +96,15 @@ def compute_service(up, source_ok, exempt, is_source, is_edge, edge_u, edge_v,
             n_src += 1
     isl_cap = np.zeros(max(n_src, 1))
     isl_dem = np.zeros(max(n_src, 1))
+    isl_primary = np.zeros(max(n_src, 1), dtype=np.bool_)
     it = 0
     while True:
         it += 1
         for i in range(n):
             avail[i] = up[i] and (deps_ok[i] or exempt[i])
         _label_islands(avail, source_ok, is_source, adj_indptr, adj_node, adj_edge,
-                       capacity, demand, label, stack, isl_cap, isl_dem)
+                       capacity, demand, label, stack, isl_cap, isl_dem, is_primary,
+                       isl_primary)
         changed = False
         for i in range(n):
             if not deps_ok[i]:
@@ -108,7 +117,10 @@ def compute_service(up, source_ok, exempt, is_source, is_edge, edge_u, edge_v,
         if not changed or it >= max_iter:
             break
     served = np.zeros(n)
+    fed = np.zeros(n, dtype=np.bool_)
     for i in range(n):
+        if label[i] >= 0:
+            fed[i] = isl_primary[label[i]]
         if is_edge[i]:
             u = edge_u[i]
             if avail[i] and label[u] >= 0 and label[edge_v[i]] >= 0:
@@ -118,4 +130,4 @@ def compute_service(up, source_ok, exempt, is_source, is_edge, edge_u, edge_v,
             d = isl_dem[label[i]]
             c = isl_cap[label[i]]
             served[i] = 1.0 if d <= c else c / d
-    return served, deps_ok, it
+    return served, deps_ok, fed, it
