@@ -52,6 +52,46 @@ def _add_city(sub) -> None:
     p.set_defaults(func=cmd_city)
 
 
+def _add_batch(sub) -> None:
+    p = sub.add_parser(
+        "batch", help="run scenarios x seeds on this machine or a Dask cluster (resumable)",
+        description="Run every scenario with every seed; each job writes OUT/<scenario>/"
+        "seed-<seed>/ atomically on its worker, so finished results survive a lost worker or "
+        "a killed batch, and the same command resumes. Tables: OUT/index.parquet (one row per "
+        "job) and OUT/metrics.parquet (every realization of every job).",
+        epilog="examples:\n  twin batch scenarios/demo.yaml scenarios/flood.yaml --seeds 0-9 "
+        "--out runs/batch\n  twin batch scenarios/demo.yaml --seeds 0-999 -n 20 "
+        "--scheduler tcp://10.0.0.5:8786 --out /shared/runs/sweep",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenarios", type=Path, nargs="+")
+    p.add_argument("--seeds", default="0", help="e.g. 0-9 or 1,4,7 (default 0)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("-n", "--realizations", type=int, help="override each scenario's realizations")
+    p.add_argument("-w", "--workers", type=int, default=0,
+                   help="local worker processes (0 = all cores)")
+    p.add_argument("--scheduler", help="address of a Dask scheduler (default: a local cluster)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_batch)
+
+
+def cmd_batch(args) -> int:
+    from tqdm import tqdm
+
+    from twin.batch import parse_seeds, plan, run_batch
+
+    jobs = plan(args.scenarios, parse_seeds(args.seeds), args.out)
+    bar = tqdm(total=len(jobs), desc="jobs", unit="job", disable=args.quiet, file=sys.stderr)
+    idx = run_batch(jobs, args.out, realizations=args.realizations, scheduler=args.scheduler,
+                    workers=args.workers, on_done=lambda r: bar.update(1))
+    bar.close()
+    failed = idx[idx.status != "done"]
+    print(f"{int((idx.status == 'done').sum())} of {len(idx)} jobs done; tables: "
+          f"{args.out}/index.parquet, {args.out}/metrics.parquet")
+    for r in failed.itertuples():
+        print(f"twin: job {r.scenario} seed {r.seed} failed: {r.error}", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
 def _add_flood(sub) -> None:
     from hazards.flood import cli as flood_cli
 
@@ -80,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     _add_city(sub)
+    _add_batch(sub)
     _add_flood(sub)
     _add_wind(sub)
     return parser
@@ -113,9 +154,7 @@ def cmd_city(args) -> int:
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from twin.output import atomic_dir
-    from twin.results import build_tables, customers_per_series, summarize
-    from twin.run import prepare, run_monte_carlo
+    from twin.run import prepare, run_monte_carlo, write_run
     from twin.scenario import load_scenario
 
     t0 = time.perf_counter()
@@ -130,24 +169,7 @@ def cmd_run(args) -> int:
                file=sys.stderr, dynamic_ncols=True)
     results = run_monte_carlo(prep, workers=spec.workers, on_done=lambda r: bar.update(1))
     bar.close()
-    tables = build_tables(prep.twin, results, horizon_h=spec.horizon_h,
-                          output_step_h=spec.output_step_h)
-    summary = summarize(tables, scenario=spec.name, horizon_h=spec.horizon_h,
-                        realizations=spec.realizations, seed=spec.seed,
-                        customers=customers_per_series(prep.twin))
-    summary["wall_time_s"] = round(time.perf_counter() - t0, 2)
-    with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
-        tables.curves.to_parquet(tmp / "curves.parquet", index=False)
-        tables.loss.to_parquet(tmp / "loss.parquet", index=False)
-        tables.events.to_parquet(tmp / "events.parquet", index=False)
-        tables.metrics.to_parquet(tmp / "metrics.parquet", index=False)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
-        from twin.replay_store import save_replay_inputs
-        from viz.curves import save_recovery_png
-
-        save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
-
-        save_recovery_png(tables.curves, tmp / "recovery.png", summary, title=spec.name)
+    summary = write_run(args.out, prep, results, overwrite=args.overwrite, started=t0)
     print(summary_table(summary))
     print(f"wrote {args.out}/ (curves.parquet, loss.parquet, events.parquet, summary.json, "
           f"recovery.png) in {summary['wall_time_s']:.1f} s")

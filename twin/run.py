@@ -175,3 +175,36 @@ def single_threaded_blas() -> Iterator[None]:
 def run_indices(prep: Prepared, indices: Sequence[int]) -> list[RealizationResult]:
     """Run a chosen set of realizations (for batch and cluster drivers)."""
     return [run_realization(prep, r) for r in indices]
+
+
+def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *,
+              overwrite: bool = False, started: float | None = None,
+              plot: bool = True) -> dict:
+    """Write a run's tables, summary, plot and replay inputs to ``out`` atomically."""
+    import json
+    import time
+
+    from twin.output import atomic_dir
+    from twin.replay_store import save_replay_inputs
+    from twin.results import build_tables, customers_per_series, summarize
+
+    spec = prep.spec
+    tables = build_tables(prep.twin, results, horizon_h=spec.horizon_h,
+                          output_step_h=spec.output_step_h)
+    summary = summarize(tables, scenario=spec.name, horizon_h=spec.horizon_h,
+                        realizations=len(results), seed=spec.seed,
+                        customers=customers_per_series(prep.twin))
+    if started is not None:
+        summary["wall_time_s"] = round(time.perf_counter() - started, 2)
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        tables.curves.to_parquet(tmp / "curves.parquet", index=False)
+        tables.loss.to_parquet(tmp / "loss.parquet", index=False)
+        tables.events.to_parquet(tmp / "events.parquet", index=False)
+        tables.metrics.to_parquet(tmp / "metrics.parquet", index=False)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
+        save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
+        if plot:
+            from viz.curves import save_recovery_png
+
+            save_recovery_png(tables.curves, tmp / "recovery.png", summary, title=spec.name)
+    return summary
