@@ -36,6 +36,9 @@ def atomic_dir(out: Path | str, *, overwrite: bool = False) -> Iterator[Path]:
         raise InputError(f"cannot create the output's parent directory: {e.strerror}",
                          where=str(parent)) from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are for sharing
     try:
         yield tmp
         if out.exists():
