@@ -1,1 +1,1 @@
-"""Lifeline networks (power, water, roads): schema, loaders, builders, interdependencies, fragility."""
+"""Lifeline networks (power, water, roads): schema, loaders, builders, dependencies, fragility."""

@@ -51,7 +51,8 @@ class FragilityCurve:
         if any(m <= 0 for m in self.median) or any(b <= 0 for b in self.beta):
             raise DataFileError("medians and betas must be > 0",
                                 where=f"fragility {self.asset_class.value}/{self.measure.value}")
-        if list(self.states) != sorted(set(self.states)) or not all(1 <= s <= 4 for s in self.states):
+        ordered = list(self.states) == sorted(set(self.states))
+        if not ordered or not all(1 <= s <= 4 for s in self.states):
             raise DataFileError("damage states must be increasing within slight..complete",
                                 where=f"fragility {self.asset_class.value}/{self.measure.value}")
 

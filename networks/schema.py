@@ -15,10 +15,10 @@ Invariants
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class NetworkKind(str, Enum):
+class NetworkKind(StrEnum):
     """The lifeline networks of the twin."""
 
     POWER = "power"
@@ -26,7 +26,7 @@ class NetworkKind(str, Enum):
     ROADS = "roads"
 
 
-class AssetClass(str, Enum):
+class AssetClass(StrEnum):
     """Asset classes; the value is the spelling used in files and scenarios."""
 
     # power nodes
@@ -134,7 +134,7 @@ DEMAND_FIELD: dict[AssetClass, str] = {
 }
 
 
-class DependencyKind(str, Enum):
+class DependencyKind(StrEnum):
     """Typed links between networks.
 
     ``power_supply`` and ``cooling_water`` are *functional*: the dependent stops

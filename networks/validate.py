@@ -39,7 +39,8 @@ def _check_fields(where: str, attrs: dict, asset_class: AssetClass) -> None:
             if not isinstance(v, bool | np.bool_):
                 raise NetworkError(f"field '{f.name}' must be true/false, got {v!r}", where=where)
             continue
-        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+        numeric = isinstance(v, int | float | np.integer | np.floating)
+        if isinstance(v, bool | np.bool_) or not numeric:
             raise NetworkError(f"field '{f.name}' must be a number, got {v!r}", where=where)
         if not math.isfinite(float(v)):
             raise NetworkError(f"field '{f.name}' must be finite, got {v!r}", where=where)
@@ -91,7 +92,8 @@ def validate_network(net: LifelineNetwork, *, source: str | None = None) -> None
             if not isinstance(n, str) or not n:
                 raise NetworkError("asset ids must be non-empty strings", where=where)
             if n in seen:
-                raise NetworkError(f"duplicate asset id (also a {seen[n].value} asset)", where=where)
+                raise NetworkError(f"duplicate asset id (also a {seen[n].value} asset)",
+                                   where=where)
             seen[n] = kind
             if "asset_class" not in attrs:
                 raise NetworkError("field 'asset_class' is missing (a dangling edge endpoint?)",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 
 from networks.model import Dependency, LifelineNetwork, PopulationBlocks
 from networks.schema import DependencyKind, NetworkKind
-import numpy as np
 
 
 def tiny_city(*, cooling: bool = True, tank: bool = True) -> LifelineNetwork:

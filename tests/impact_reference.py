@@ -37,7 +37,7 @@ def dominator_impact(n: int, network: np.ndarray, is_edge: np.ndarray, edge_u: n
         # accumulate customers up the dominator tree (children before parents)
         depth: dict[int, int] = {root: 0}
 
-        def _depth(x: int) -> int:
+        def _depth(x: int, depth=depth, idom=idom) -> int:
             stack = []
             while x not in depth:
                 stack.append(x)

@@ -61,8 +61,8 @@ _PREP = None
 @given(st.integers(0, 2**32 - 1), st.integers(0, 50))
 def test_results_are_deterministic_per_seed(seed, r):
     global _PREP
-    from twin.run import prepare, realization_rng
     from twin.engine import Engine
+    from twin.run import prepare, realization_rng
     from twin.scenario import load_scenario
 
     if _PREP is None:

@@ -49,7 +49,8 @@ def test_duplicate_id_across_networks(tiny):
     (Dependency("PS", "NOPE", DependencyKind.POWER_SUPPLY), "supplier asset 'NOPE' does not exist"),
     (Dependency("GHOST", "LA", DependencyKind.POWER_SUPPLY), "dependent asset 'GHOST'"),
     (Dependency("PS", "J1", DependencyKind.POWER_SUPPLY), "supplier must be a power asset"),
-    (Dependency("PS", "RE00-10", DependencyKind.ROAD_ACCESS), "road access must point to a road node"),
+    (Dependency("PS", "RE00-10", DependencyKind.ROAD_ACCESS),
+     "road access must point to a road node"),
 ])
 def test_bad_dependencies(tiny, dep, match):
     net = LifelineNetwork(tiny.name, tiny.graphs, tiny.dependencies + (dep,), tiny.crs)

@@ -7,7 +7,6 @@ traceback and never a half-written output directory.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path

@@ -177,10 +177,7 @@ def read_document(path: Path) -> dict[str, Any]:
         raise ScenarioError("scenario file not found", where=str(path))
     text = path.read_text(encoding="utf-8")
     try:
-        if path.suffix.lower() == ".toml":
-            doc = tomllib.loads(text)
-        else:
-            doc = yaml.safe_load(text)
+        doc = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""

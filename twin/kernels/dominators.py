@@ -50,10 +50,7 @@ def immediate_dominators(is_source, is_edge, edge_u, edge_v, adj_indptr, adj_edg
     while top >= 0:
         x = stack_node[top]
         k = stack_pos[top]
-        if x == root:
-            m = sources.shape[0]
-        else:
-            m = _succ_count(x, n, is_source, is_edge, adj_indptr)
+        m = sources.shape[0] if x == root else _succ_count(x, n, is_source, is_edge, adj_indptr)
         if k < m:
             stack_pos[top] = k + 1
             y = sources[k] if x == root else _succ(x, k, is_edge, edge_u, edge_v, adj_indptr,
