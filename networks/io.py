@@ -336,7 +336,8 @@ def save_city(net: LifelineNetwork, path: Path | str) -> Path:
     from shapely.geometry import LineString, Point
 
     path = Path(path)
-    tmpdir = Path(tempfile.mkdtemp(prefix=".tmp-city-", dir=path.parent or "."))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=".tmp-city-", dir=path.parent))
     try:
         tmp = tmpdir / path.name
         for kind, (nl, el) in LAYERS.items():

@@ -125,3 +125,24 @@ def test_missing_layer(tmp_path, tiny):
     (d / "water_edges.geojson").unlink()
     with pytest.raises(NetworkError, match=r"missing layer\(s\) \['water_edges'\]"):
         load_city(d)
+
+
+def test_builtin_city_saves_and_loads_like_a_real_city(tmp_path):
+    import subprocess
+    import sys
+
+    from networks.builtin import build_builtin_city
+
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "city", "--scale", "0.3", "--out",
+                        str(tmp_path / "sub" / "city.gpkg")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    loaded = load_city(tmp_path / "sub" / "city.gpkg")
+    built = build_builtin_city(7, scale=0.3)
+    a, b = compile_twin(built), compile_twin(loaded)
+    assert sorted(a.ids) == sorted(b.ids)
+    order = np.argsort(a.ids)
+    border = np.argsort(b.ids)
+    np.testing.assert_allclose(a.customers[order], b.customers[border])
+    np.testing.assert_allclose(a.length_m[order], b.length_m[border], rtol=1e-9)
+    assert loaded.terrain is not None and loaded.terrain.shape == built.terrain.shape
+    assert loaded.meta["seed"] == 7 and loaded.meta["anchor_lon"] == 113.52

@@ -202,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"twin: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # unreadable input, unwritable output, full disk: the user's to fix
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"twin: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("twin: interrupted; nothing was written", file=sys.stderr)
         return 130
