@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from networks.model import Terrain
 
 
-class IntensityMeasure(str, Enum):
+class IntensityMeasure(StrEnum):
     """Intensity measures; the value is the spelling used in data files and scenarios."""
 
     FLOOD_DEPTH_M = "flood_depth_m"  # water depth above ground

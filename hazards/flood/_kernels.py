@@ -135,6 +135,190 @@ def _edge_flux(kind, eta_edge, z_b, h_b, eta_in, q_o, q_m, n_b, dt, dist, g, h_e
     return q
 
 
+@njit(cache=True, inline="always")
+def _momentum_row(i, ny, nx, z, h, wall, n_cell, fx, fy, qx_old, qy_old, qx_new, qy_new, lo, hi,
+                  edge_kind, edge_eta, dt, dx, dy, g, theta, h_eps, track, t_now, wet_depth,
+                  h_peak, v_peak, arrival):
+    """Row ``i`` of :func:`momentum_step` (shared by the parallel and serial drivers)."""
+    j0 = lo[i]
+    j1 = hi[i]
+    if j0 >= j1:
+        return
+    fbuf = np.empty(1)
+    ibuf = fbuf.view(np.int64)
+    # ---- interior x-faces of row i
+    for j in range(max(j0, 1), min(j1, nx - 1) + 1):
+        fl = fx[i, j]
+        if (fl & OPEN) == 0:
+            qx_new[i, j] = 0.0
+            continue
+        q_o = qx_old[i, j]
+        q_m = _theta_mean(fl, q_o, qx_old[i, j - 1], qx_old[i, j + 1], theta)
+        z1 = z[i, j - 1]
+        z2 = z[i, j]
+        n_f = 0.5 * (n_cell[i, j - 1] + n_cell[i, j])
+        qx_new[i, j] = _face_flux(z1 + h[i, j - 1], z1, z2 + h[i, j], z2, q_o, q_m, n_f, dt,
+                                  dx, g, h_eps, fbuf, ibuf)
+    # ---- west / east edge faces
+    if j0 == 0:
+        fl = fx[i, 0]
+        if fl & OPEN:
+            q_o = qx_old[i, 0]
+            q_m = _theta_mean(fl, q_o, 0.0, qx_old[i, 1], theta)
+            eta_in = z[i, 1] + h[i, 1] if (nx > 1 and wall[i, 1] == 0) else z[i, 0] + h[i, 0]
+            qx_new[i, 0] = _edge_flux(edge_kind[EDGE_W], edge_eta[EDGE_W], z[i, 0], h[i, 0],
+                                      eta_in, q_o, q_m, n_cell[i, 0], dt, dx, g, h_eps, 1,
+                                      fbuf, ibuf)
+        else:
+            qx_new[i, 0] = 0.0
+    if j1 == nx:
+        fl = fx[i, nx]
+        if fl & OPEN:
+            q_o = qx_old[i, nx]
+            q_m = _theta_mean(fl, q_o, qx_old[i, nx - 1], 0.0, theta)
+            jb = nx - 1
+            eta_in = z[i, jb - 1] + h[i, jb - 1] if (nx > 1 and wall[i, jb - 1] == 0) \
+                else z[i, jb] + h[i, jb]
+            qx_new[i, nx] = _edge_flux(edge_kind[EDGE_E], edge_eta[EDGE_E], z[i, jb],
+                                       h[i, jb], eta_in, q_o, q_m, n_cell[i, jb], dt, dx, g,
+                                       h_eps, -1, fbuf, ibuf)
+        else:
+            qx_new[i, nx] = 0.0
+    # ---- y-faces north of row i
+    if i > 0:
+        for j in range(j0, j1):
+            fl = fy[i, j]
+            if (fl & OPEN) == 0:
+                qy_new[i, j] = 0.0
+                continue
+            q_o = qy_old[i, j]
+            q_m = _theta_mean(fl, q_o, qy_old[i - 1, j], qy_old[i + 1, j], theta)
+            z1 = z[i - 1, j]
+            z2 = z[i, j]
+            n_f = 0.5 * (n_cell[i - 1, j] + n_cell[i, j])
+            qy_new[i, j] = _face_flux(z1 + h[i - 1, j], z1, z2 + h[i, j], z2, q_o, q_m, n_f,
+                                      dt, dy, g, h_eps, fbuf, ibuf)
+    else:
+        for j in range(j0, j1):
+            fl = fy[0, j]
+            if fl & OPEN:
+                q_o = qy_old[0, j]
+                q_m = _theta_mean(fl, q_o, 0.0, qy_old[1, j], theta)
+                eta_in = z[1, j] + h[1, j] if (ny > 1 and wall[1, j] == 0) \
+                    else z[0, j] + h[0, j]
+                qy_new[0, j] = _edge_flux(edge_kind[EDGE_N], edge_eta[EDGE_N], z[0, j],
+                                          h[0, j], eta_in, q_o, q_m, n_cell[0, j], dt, dy, g,
+                                          h_eps, 1, fbuf, ibuf)
+            else:
+                qy_new[0, j] = 0.0
+    if i == ny - 1:
+        ib = ny - 1
+        for j in range(j0, j1):
+            fl = fy[ny, j]
+            if fl & OPEN:
+                q_o = qy_old[ny, j]
+                q_m = _theta_mean(fl, q_o, qy_old[ny - 1, j], 0.0, theta)
+                eta_in = z[ib - 1, j] + h[ib - 1, j] if (ny > 1 and wall[ib - 1, j] == 0) \
+                    else z[ib, j] + h[ib, j]
+                qy_new[ny, j] = _edge_flux(edge_kind[EDGE_S], edge_eta[EDGE_S], z[ib, j],
+                                           h[ib, j], eta_in, q_o, q_m, n_cell[ib, j], dt, dy,
+                                           g, h_eps, -1, fbuf, ibuf)
+            else:
+                qy_new[ny, j] = 0.0
+    # ---- running maxima from the state at the start of the step
+    if track != 0:
+        for j in range(j0, j1):
+            hc = h[i, j]
+            if hc > h_peak[i, j]:
+                h_peak[i, j] = hc
+            if hc >= wet_depth:
+                if math.isnan(arrival[i, j]):
+                    arrival[i, j] = t_now
+                # face velocity = q / (deeper of the two cells): a thin cell fed by a
+                # deep neighbour does not show the neighbour's discharge as speed
+                hw = max(hc, h[i, j - 1]) if j > 0 else hc
+                he = max(hc, h[i, j + 1]) if j < nx - 1 else hc
+                hn_ = max(hc, h[i - 1, j]) if i > 0 else hc
+                hs = max(hc, h[i + 1, j]) if i < ny - 1 else hc
+                ux = 0.5 * (qx_old[i, j] / hw + qx_old[i, j + 1] / he)
+                uy = 0.5 * (qy_old[i, j] / hn_ + qy_old[i + 1, j] / hs)
+                v = math.sqrt(ux * ux + uy * uy)
+                if v > v_peak[i, j]:
+                    v_peak[i, j] = v
+
+
+@njit(cache=True, inline="always")
+def _continuity_row(i, ny, nx, area, h, wall, qx, qy, lo, hi, dt, dx, dy, rain_ms, rain_field,
+                    use_rain_field, fscale, row_nflag, row_bin, row_bout, row_clamp, row_hmax,
+                    row_wlo, row_whi):
+    """Row ``i`` of :func:`continuity_step` (shared by the parallel and serial drivers)."""
+    row_nflag[i] = 0
+    row_bin[i] = 0.0
+    row_bout[i] = 0.0
+    row_clamp[i] = 0.0
+    row_hmax[i] = 0.0
+    row_wlo[i] = nx
+    row_whi[i] = -1
+    j0 = lo[i]
+    j1 = hi[i]
+    if j0 >= j1:
+        return
+    nflag = 0
+    b_in = 0.0
+    b_out = 0.0
+    clamp = 0.0
+    hmax = 0.0
+    wlo = nx
+    whi = -1
+    for j in range(j0, j1):
+        if wall[i, j] != 0:
+            continue
+        qw = qx[i, j]
+        qe = qx[i, j + 1]
+        qn = qy[i, j]
+        qs = qy[i + 1, j]
+        inflow = (max(qw, 0.0) + max(-qe, 0.0)) / dx + (max(qn, 0.0) + max(-qs, 0.0)) / dy
+        outflow = (max(-qw, 0.0) + max(qe, 0.0)) / dx + (max(-qn, 0.0) + max(qs, 0.0)) / dy
+        h0 = h[i, j]
+        hn = h0 + dt * (inflow - outflow)
+        if use_rain_field != 0:
+            hn += dt * (rain_ms + rain_field[i, j])
+        else:
+            hn += dt * rain_ms
+        if j == 0:
+            b_in += max(qw, 0.0) * dt * dy
+            b_out += max(-qw, 0.0) * dt * dy
+        if j == nx - 1:
+            b_in += max(-qe, 0.0) * dt * dy
+            b_out += max(qe, 0.0) * dt * dy
+        if i == 0:
+            b_in += max(qn, 0.0) * dt * dx
+            b_out += max(-qn, 0.0) * dt * dx
+        if i == ny - 1:
+            b_in += max(-qs, 0.0) * dt * dx
+            b_out += max(qs, 0.0) * dt * dx
+        if outflow * dt > h0:
+            fscale[i, j] = h0 / (outflow * dt)
+            nflag += 1
+        elif hn < 0.0:
+            clamp -= hn * area
+            hn = 0.0
+        h[i, j] = hn
+        if hn > 0.0:
+            if j < wlo:
+                wlo = j
+            whi = j
+        if hn > hmax:
+            hmax = hn
+    row_nflag[i] = nflag
+    row_bin[i] = b_in
+    row_bout[i] = b_out
+    row_clamp[i] = clamp
+    row_hmax[i] = hmax
+    row_wlo[i] = wlo
+    row_whi[i] = whi
+
+
 @njit(cache=True, parallel=True)
 def momentum_step(
     z, h, wall, n_cell, fx, fy, qx_old, qy_old, qx_new, qy_new, lo, hi,
@@ -152,111 +336,9 @@ def momentum_step(
     """
     ny, nx = h.shape
     for i in prange(ny):
-        j0 = lo[i]
-        j1 = hi[i]
-        if j0 >= j1:
-            continue
-        fbuf = np.empty(1)
-        ibuf = fbuf.view(np.int64)
-        # ---- interior x-faces of row i
-        for j in range(max(j0, 1), min(j1, nx - 1) + 1):
-            fl = fx[i, j]
-            if (fl & OPEN) == 0:
-                qx_new[i, j] = 0.0
-                continue
-            q_o = qx_old[i, j]
-            q_m = _theta_mean(fl, q_o, qx_old[i, j - 1], qx_old[i, j + 1], theta)
-            z1 = z[i, j - 1]
-            z2 = z[i, j]
-            n_f = 0.5 * (n_cell[i, j - 1] + n_cell[i, j])
-            qx_new[i, j] = _face_flux(z1 + h[i, j - 1], z1, z2 + h[i, j], z2, q_o, q_m, n_f, dt,
-                                      dx, g, h_eps, fbuf, ibuf)
-        # ---- west / east edge faces
-        if j0 == 0:
-            fl = fx[i, 0]
-            if fl & OPEN:
-                q_o = qx_old[i, 0]
-                q_m = _theta_mean(fl, q_o, 0.0, qx_old[i, 1], theta)
-                eta_in = z[i, 1] + h[i, 1] if (nx > 1 and wall[i, 1] == 0) else z[i, 0] + h[i, 0]
-                qx_new[i, 0] = _edge_flux(edge_kind[EDGE_W], edge_eta[EDGE_W], z[i, 0], h[i, 0],
-                                          eta_in, q_o, q_m, n_cell[i, 0], dt, dx, g, h_eps, 1,
-                                          fbuf, ibuf)
-            else:
-                qx_new[i, 0] = 0.0
-        if j1 == nx:
-            fl = fx[i, nx]
-            if fl & OPEN:
-                q_o = qx_old[i, nx]
-                q_m = _theta_mean(fl, q_o, qx_old[i, nx - 1], 0.0, theta)
-                jb = nx - 1
-                eta_in = z[i, jb - 1] + h[i, jb - 1] if (nx > 1 and wall[i, jb - 1] == 0) \
-                    else z[i, jb] + h[i, jb]
-                qx_new[i, nx] = _edge_flux(edge_kind[EDGE_E], edge_eta[EDGE_E], z[i, jb],
-                                           h[i, jb], eta_in, q_o, q_m, n_cell[i, jb], dt, dx, g,
-                                           h_eps, -1, fbuf, ibuf)
-            else:
-                qx_new[i, nx] = 0.0
-        # ---- y-faces north of row i
-        if i > 0:
-            for j in range(j0, j1):
-                fl = fy[i, j]
-                if (fl & OPEN) == 0:
-                    qy_new[i, j] = 0.0
-                    continue
-                q_o = qy_old[i, j]
-                q_m = _theta_mean(fl, q_o, qy_old[i - 1, j], qy_old[i + 1, j], theta)
-                z1 = z[i - 1, j]
-                z2 = z[i, j]
-                n_f = 0.5 * (n_cell[i - 1, j] + n_cell[i, j])
-                qy_new[i, j] = _face_flux(z1 + h[i - 1, j], z1, z2 + h[i, j], z2, q_o, q_m, n_f,
-                                          dt, dy, g, h_eps, fbuf, ibuf)
-        else:
-            for j in range(j0, j1):
-                fl = fy[0, j]
-                if fl & OPEN:
-                    q_o = qy_old[0, j]
-                    q_m = _theta_mean(fl, q_o, 0.0, qy_old[1, j], theta)
-                    eta_in = z[1, j] + h[1, j] if (ny > 1 and wall[1, j] == 0) \
-                        else z[0, j] + h[0, j]
-                    qy_new[0, j] = _edge_flux(edge_kind[EDGE_N], edge_eta[EDGE_N], z[0, j],
-                                              h[0, j], eta_in, q_o, q_m, n_cell[0, j], dt, dy, g,
-                                              h_eps, 1, fbuf, ibuf)
-                else:
-                    qy_new[0, j] = 0.0
-        if i == ny - 1:
-            ib = ny - 1
-            for j in range(j0, j1):
-                fl = fy[ny, j]
-                if fl & OPEN:
-                    q_o = qy_old[ny, j]
-                    q_m = _theta_mean(fl, q_o, qy_old[ny - 1, j], 0.0, theta)
-                    eta_in = z[ib - 1, j] + h[ib - 1, j] if (ny > 1 and wall[ib - 1, j] == 0) \
-                        else z[ib, j] + h[ib, j]
-                    qy_new[ny, j] = _edge_flux(edge_kind[EDGE_S], edge_eta[EDGE_S], z[ib, j],
-                                               h[ib, j], eta_in, q_o, q_m, n_cell[ib, j], dt, dy,
-                                               g, h_eps, -1, fbuf, ibuf)
-                else:
-                    qy_new[ny, j] = 0.0
-        # ---- running maxima from the state at the start of the step
-        if track != 0:
-            for j in range(j0, j1):
-                hc = h[i, j]
-                if hc > h_peak[i, j]:
-                    h_peak[i, j] = hc
-                if hc >= wet_depth:
-                    if math.isnan(arrival[i, j]):
-                        arrival[i, j] = t_now
-                    # face velocity = q / (deeper of the two cells): a thin cell fed by a
-                    # deep neighbour does not show the neighbour's discharge as speed
-                    hw = max(hc, h[i, j - 1]) if j > 0 else hc
-                    he = max(hc, h[i, j + 1]) if j < nx - 1 else hc
-                    hn_ = max(hc, h[i - 1, j]) if i > 0 else hc
-                    hs = max(hc, h[i + 1, j]) if i < ny - 1 else hc
-                    ux = 0.5 * (qx_old[i, j] / hw + qx_old[i, j + 1] / he)
-                    uy = 0.5 * (qy_old[i, j] / hn_ + qy_old[i + 1, j] / hs)
-                    v = math.sqrt(ux * ux + uy * uy)
-                    if v > v_peak[i, j]:
-                        v_peak[i, j] = v
+        _momentum_row(i, ny, nx, z, h, wall, n_cell, fx, fy, qx_old, qy_old, qx_new, qy_new, lo,
+                      hi, edge_kind, edge_eta, dt, dx, dy, g, theta, h_eps, track, t_now,
+                      wet_depth, h_peak, v_peak, arrival)
 
 
 @njit(cache=True, parallel=True)
@@ -277,71 +359,41 @@ def continuity_step(
     ny, nx = h.shape
     area = dx * dy
     for i in prange(ny):
-        row_nflag[i] = 0
-        row_bin[i] = 0.0
-        row_bout[i] = 0.0
-        row_clamp[i] = 0.0
-        row_hmax[i] = 0.0
-        row_wlo[i] = nx
-        row_whi[i] = -1
-        j0 = lo[i]
-        j1 = hi[i]
-        if j0 >= j1:
-            continue
-        nflag = 0
-        b_in = 0.0
-        b_out = 0.0
-        clamp = 0.0
-        hmax = 0.0
-        wlo = nx
-        whi = -1
-        for j in range(j0, j1):
-            if wall[i, j] != 0:
-                continue
-            qw = qx[i, j]
-            qe = qx[i, j + 1]
-            qn = qy[i, j]
-            qs = qy[i + 1, j]
-            inflow = (max(qw, 0.0) + max(-qe, 0.0)) / dx + (max(qn, 0.0) + max(-qs, 0.0)) / dy
-            outflow = (max(-qw, 0.0) + max(qe, 0.0)) / dx + (max(-qn, 0.0) + max(qs, 0.0)) / dy
-            h0 = h[i, j]
-            hn = h0 + dt * (inflow - outflow)
-            if use_rain_field != 0:
-                hn += dt * (rain_ms + rain_field[i, j])
-            else:
-                hn += dt * rain_ms
-            if j == 0:
-                b_in += max(qw, 0.0) * dt * dy
-                b_out += max(-qw, 0.0) * dt * dy
-            if j == nx - 1:
-                b_in += max(-qe, 0.0) * dt * dy
-                b_out += max(qe, 0.0) * dt * dy
-            if i == 0:
-                b_in += max(qn, 0.0) * dt * dx
-                b_out += max(-qn, 0.0) * dt * dx
-            if i == ny - 1:
-                b_in += max(-qs, 0.0) * dt * dx
-                b_out += max(qs, 0.0) * dt * dx
-            if outflow * dt > h0:
-                fscale[i, j] = h0 / (outflow * dt)
-                nflag += 1
-            elif hn < 0.0:
-                clamp -= hn * area
-                hn = 0.0
-            h[i, j] = hn
-            if hn > 0.0:
-                if j < wlo:
-                    wlo = j
-                whi = j
-            if hn > hmax:
-                hmax = hn
-        row_nflag[i] = nflag
-        row_bin[i] = b_in
-        row_bout[i] = b_out
-        row_clamp[i] = clamp
-        row_hmax[i] = hmax
-        row_wlo[i] = wlo
-        row_whi[i] = whi
+        _continuity_row(i, ny, nx, area, h, wall, qx, qy, lo, hi, dt, dx, dy, rain_ms, rain_field,
+                        use_rain_field, fscale, row_nflag, row_bin, row_bout, row_clamp,
+                        row_hmax, row_wlo, row_whi)
+
+
+@njit(cache=True)
+def fused_step_serial(
+    z, h, wall, n_cell, fx, fy, qx_old, qy_old, qx_new, qy_new, lo, hi,
+    edge_kind, edge_eta, dt, dx, dy, g, theta, h_eps,
+    track, t_now, wet_depth, h_peak, v_peak, arrival,
+    rain_ms, rain_field, use_rain_field,
+    fscale, row_nflag, row_bin, row_bout, row_clamp, row_hmax, row_wlo, row_whi,
+):
+    """:func:`momentum_step` then :func:`continuity_step` in one serial sweep over rows.
+
+    Same results bit for bit: the depth of row ``i`` changes only after the
+    fluxes of row ``i + 1`` (the last ones that read it) are computed, so every
+    flux sees the depths at the start of the step. One pass over memory instead
+    of two, and no thread start-up: the faster choice for small active areas and
+    on a machine whose cores are busy (OpenMP threads that wait for a core cost
+    milliseconds per parallel region).
+    """
+    ny, nx = h.shape
+    area = dx * dy
+    _momentum_row(0, ny, nx, z, h, wall, n_cell, fx, fy, qx_old, qy_old, qx_new, qy_new, lo, hi,
+                  edge_kind, edge_eta, dt, dx, dy, g, theta, h_eps, track, t_now, wet_depth,
+                  h_peak, v_peak, arrival)
+    for i in range(ny):
+        if i + 1 < ny:
+            _momentum_row(i + 1, ny, nx, z, h, wall, n_cell, fx, fy, qx_old, qy_old, qx_new,
+                          qy_new, lo, hi, edge_kind, edge_eta, dt, dx, dy, g, theta, h_eps, track,
+                          t_now, wet_depth, h_peak, v_peak, arrival)
+        _continuity_row(i, ny, nx, area, h, wall, qx_new, qy_new, lo, hi, dt, dx, dy, rain_ms,
+                        rain_field, use_rain_field, fscale, row_nflag, row_bin, row_bout,
+                        row_clamp, row_hmax, row_wlo, row_whi)
 
 
 @njit(cache=True)
@@ -440,6 +492,27 @@ def limit_outflow(h, qx, qy, lo, hi, dt, dx, dy, fscale, row_nflag, row_hmax, ro
                 h[a, b] = 0.0
             _touch(h, a, b, row_hmax, row_wlo, row_whi)
     return bnd, clamp
+
+
+@njit(cache=True)
+def apply_losses(h, lo, hi, loss_depth, dt):
+    """Remove ``loss_depth[i, j] * dt`` (m) from each cell, at most what it holds.
+
+    ``loss_depth`` is a rate (m/s; zero where nothing drains). Returns the volume
+    removed as depth summed over cells (m); the caller multiplies by the cell area.
+    """
+    ny = h.shape[0]
+    total = 0.0
+    for i in range(ny):
+        for j in range(lo[i], hi[i]):
+            r = loss_depth[i, j] * dt
+            if r > 0.0:
+                hc = h[i, j]
+                if hc > 0.0:
+                    d = r if r < hc else hc
+                    h[i, j] = hc - d
+                    total += d
+    return total
 
 
 @njit(cache=True)

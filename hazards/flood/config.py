@@ -5,6 +5,7 @@ A scenario's flood block, validated by :class:`FloodConfig`::
     type: flood
     dem: data/dem/city_dem.tif        # optional: the city's terrain when absent
     nodata: wall                      # or "nearest"
+    cell_size_m: 60                   # optional: coarsen the DEM (block mean, integer factor)
     duration_h: 12
     output_step_h: 0.5
     rain: [[0, 0], [1, 35], [3, 10], [6, 0]]   # [time_h, mm/h] steps, or a CSV path
@@ -19,11 +20,13 @@ A scenario's flood block, validated by :class:`FloodConfig`::
     stage_boundaries:
       - edge: S
         stage: surge.csv                    # time_h,stage_m
+        initial_fill: true                  # start with the sea at rest at its first stage
       - line: coastline.geojson             # or [[x, y], ...]
         stage: [[0, 0.4], [6, 2.9], [12, 0.6]]
     manning: 0.035                          # or {raster: n.tif}
                                             # or {polygons: landuse.gpkg, field: n, default: 0.03}
     obstacles: buildings.geojson
+    losses_mmh: 15                          # drainage + infiltration on land (mm/h)
     outflow_edges: [E]
 
 Coordinates are in the city's CRS (the ``HazardContext.crs``); relative paths
@@ -41,7 +44,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
 from hazards.flood.defaults import DEFAULTS
-from hazards.flood.dem import FloodGrid, fill_nearest, grid_from_terrain, load_dem
+from hazards.flood.dem import FloodGrid, coarsen, fill_nearest, grid_from_terrain, load_dem
 from hazards.flood.forcing import (
     Hyetograph,
     Inflow,
@@ -88,6 +91,10 @@ class StageConfig(BaseModel):
     edge: Edge | None = None
     line: Pairs | Path | None = None
     stage: Pairs | Path
+    #: Start with the water at rest at the stage of t = 0 in every cell below it that is
+    #: connected to this boundary (a sea or an estuary at its initial level, a "hot
+    #: start"), instead of a dry domain that the boundary fills in the first hours.
+    initial_fill: bool = False
 
     @model_validator(mode="after")
     def _one_location(self) -> StageConfig:
@@ -120,6 +127,9 @@ class FloodConfig(BaseModel):
     type: Literal["flood"] = "flood"
     dem: Path | None = None
     nodata: Literal["wall", "nearest"] = "wall"
+    #: Coarsen the DEM to cells of about this size (m) by block mean (integer factor of
+    #: the DEM cell; see :func:`hazards.flood.dem.coarsen`). None: the DEM's own cells.
+    cell_size_m: PositiveFloat | None = None
     duration_h: PositiveFloat
     output_step_h: PositiveFloat = 0.25
     rain: Pairs | Path | None = None
@@ -127,6 +137,11 @@ class FloodConfig(BaseModel):
     stage_boundaries: list[StageConfig] = Field(default_factory=list)
     manning: PositiveFloat | ManningRaster | ManningPolygons = DEFAULTS["manning_n"]
     obstacles: Path | None = None
+    #: Urban drainage and infiltration capacity (mm/h) on land: taken every step from
+    #: the water of each cell that is dry at t = 0, up to what it holds (cells under a
+    #: hot-started sea or river lose nothing). Without it, water in closed depressions
+    #: never leaves. 0: no losses.
+    losses_mmh: float = Field(0.0, ge=0, le=400)
     outflow_edges: list[Edge] = Field(default_factory=list)
     cfl_alpha: float = Field(DEFAULTS["cfl_alpha"], gt=0, le=1)
     theta: float = Field(DEFAULTS["theta"], ge=0, le=1)
@@ -198,6 +213,9 @@ class FloodModel:
     outflow_edges: tuple[str, ...]
     options: SolverOptions
     duration_s: float
+    initial_depth_m: np.ndarray | None = None
+    coarsening: int = 1
+    losses_mmh: float = 0.0
 
     def solver(self, *, track_maxima: bool = True, rain_extra: Sequence = ()) -> FloodSolver:
         """A fresh solver at t = 0 (``rain_extra``: more rain forcings, e.g. a RainfallRaster)."""
@@ -205,7 +223,15 @@ class FloodModel:
                            wall=self.wall, manning=self.manning,
                            rain=(*self.rain, *rain_extra), inflows=self.inflows,
                            stages=self.stages, outflow_edges=self.outflow_edges,
-                           options=self.options, track_maxima=track_maxima)
+                           options=self.options, track_maxima=track_maxima,
+                           depth_m=self.initial_depth_m, loss_rate_mmh=self._loss_rate())
+
+    def _loss_rate(self) -> float | np.ndarray:
+        if self.losses_mmh <= 0:
+            return 0.0
+        if self.initial_depth_m is None:
+            return self.losses_mmh
+        return np.where(self.initial_depth_m > 0, 0.0, self.losses_mmh)
 
 
 def _series(value: Pairs | Path, *, kind: str, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -282,6 +308,9 @@ def build_model(config: FloodConfig, *, terrain: object | None = None,
     else:
         raise HazardError("no DEM: give `dem:` or run in a city that has terrain",
                           where="flood.dem")
+    k_coarse = 1
+    if config.cell_size_m is not None:
+        grid, k_coarse = coarsen(grid, config.cell_size_m)
     coords = CoordTransform(coords_crs or grid.source_crs, grid.crs)
     ccrs = coords.src
     z = grid.elevation_m
@@ -338,6 +367,7 @@ def build_model(config: FloodConfig, *, terrain: object | None = None,
                               TimeSeries(t_h * 3600.0, q)))
 
     stages = []
+    fill_seeds: list[tuple[np.ndarray, np.ndarray, float]] = []
     for k, st in enumerate(config.stage_boundaries):
         name = st.name or (f"stage_{st.edge}" if st.edge else f"stage{k + 1}")
         where = f"flood.stage_boundaries[{k}]"
@@ -345,6 +375,9 @@ def build_model(config: FloodConfig, *, terrain: object | None = None,
         series = TimeSeries(t_h * 3600.0, v)
         if st.edge is not None:
             stages.append(StageBoundary(name, series, edge=st.edge))
+            if st.initial_fill:
+                er, ec = _edge_cells(st.edge, grid.shape)
+                fill_seeds.append((er, ec, series.at(0.0)))
             continue
         if isinstance(st.line, Path):
             lines = _read_lines(st.line, grid=grid, default_crs=ccrs)
@@ -365,13 +398,43 @@ def build_model(config: FloodConfig, *, terrain: object | None = None,
             raise HazardError(f"stage boundary {name!r} crosses no open cell of the DEM "
                               f"({_fmt_bounds(grid)})", where=where)
         stages.append(StageBoundary(name, series, rows=rows, cols=cols))
+        if st.initial_fill:
+            fill_seeds.append((rows, cols, series.at(0.0)))
 
+    initial = _initial_fill(z, wall, fill_seeds) if fill_seeds else None
     return FloodModel(
         grid=FloodGrid(z, grid.transform, grid.crs, grid.source_crs, grid.source),
         elevation_m=z, nodata=nodata_for_sites, obstacle=obstacle, wall=wall, manning=manning,
         rain=tuple(rain), inflows=tuple(inflows), stages=tuple(stages),
         outflow_edges=tuple(config.outflow_edges), options=config.options(),
-        duration_s=config.duration_h * 3600.0)
+        duration_s=config.duration_h * 3600.0, initial_depth_m=initial, coarsening=k_coarse,
+        losses_mmh=config.losses_mmh)
+
+
+def _edge_cells(edge: str, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    ny, nx = shape
+    if edge in ("N", "S"):
+        return np.full(nx, 0 if edge == "N" else ny - 1), np.arange(nx)
+    return np.arange(ny), np.full(ny, 0 if edge == "W" else nx - 1)
+
+
+def _initial_fill(z: np.ndarray, wall: np.ndarray,
+                  seeds: list[tuple[np.ndarray, np.ndarray, float]]) -> np.ndarray:
+    """Depth of water at rest at each seed's level in the open cells below it that are
+    4-connected to the seed cells (deepest level wins where fills overlap)."""
+    from scipy.ndimage import label
+
+    depth = np.zeros(z.shape)
+    for rows, cols, level in seeds:
+        below = (~wall) & (z < level)
+        lab, _ = label(below)
+        ids = np.unique(lab[rows, cols])
+        ids = ids[ids > 0]
+        if ids.size == 0:
+            continue
+        filled = np.isin(lab, ids)
+        depth = np.where(filled, np.maximum(depth, level - z), depth)
+    return depth
 
 
 def _manning(config: FloodConfig, grid: FloodGrid, ccrs: str) -> np.ndarray | float:

@@ -104,8 +104,13 @@ class FloodHazard:
         """sha256 over every input: DEM/terrain bytes, forcing files, parameters."""
         return self._key
 
-    def compute(self, sites: Sites) -> HazardField:
-        """Run the flood and report depth at ``sites`` at every output time."""
+    def compute(self, sites: Sites, *, progress: bool | None = None) -> HazardField:
+        """Run the flood and report depth at ``sites`` at every output time.
+
+        ``progress``: a tqdm bar on stderr over simulated hours (True: always,
+        False: never; None, the default: when stderr is a terminal, or as the
+        environment variable ``TWIN_PROGRESS`` says, ``1``/``0``).
+        """
         import simpy
 
         m = self.model
@@ -129,16 +134,27 @@ class FloodHazard:
             d = np.where(nodata, np.nan, depth)
             frames[idx] = block_max(d, k).astype(np.float32)
 
+        bar = _progress_bar(self.config.duration_h, progress,
+                            desc=f"flood {ny}x{nx} cells of {grid.dx_m:.0f} m")
+
+        def tick(s) -> None:
+            if s.n_steps % 25 == 0:  # tqdm redraws at most every mininterval seconds
+                bar.update(s.time_s / 3600.0 - bar.n)
+
         def run(env: simpy.Environment):
             for idx, t_h in enumerate(times_h):
                 if t_h > env.now:
                     yield env.timeout(t_h - env.now)
-                solver.advance_to(float(t_h) * 3600.0)
+                solver.advance_to(float(t_h) * 3600.0, on_step=tick)
                 record(idx)
+                bar.update(float(t_h) - bar.n)
 
         env = simpy.Environment()
         env.process(run(env))
-        env.run()
+        try:
+            env.run()
+        finally:
+            bar.close()
 
         a, b, c, d, e, f = grid.transform
         grid_series = GridSeries(IntensityMeasure.FLOOD_DEPTH_M, times_h.copy(), frames,
@@ -151,15 +167,37 @@ class FloodHazard:
             "grid_shape": (ny, nx),
             "cell_size_m": (grid.dx_m, grid.dy_m),
             "grid_decimation": k,
+            "dem_coarsening": m.coarsening,
             "n_steps": solver.n_steps,
             "cell_updates": solver.cell_updates,
             "volume_ledger_m3": {
                 "initial": led.initial_m3, "rain": led.rain_m3, "inflow": led.inflow_m3,
+                "losses": led.loss_m3,
                 "boundary_in": led.boundary_in_m3, "boundary_out": led.boundary_out_m3,
                 "storage": led.storage_m3, "error": led.error_m3},
         }
         return HazardField(times_h, {IntensityMeasure.FLOOD_DEPTH_M: at_sites},
                            grids={IntensityMeasure.FLOOD_DEPTH_M: grid_series}, meta=meta)
+
+
+def _progress_bar(total_h: float, progress: bool | None, *, desc: str):
+    """A tqdm bar on stderr over simulated hours (see :meth:`FloodHazard.compute`)."""
+    import os
+    import sys
+
+    from tqdm import tqdm
+
+    if progress is None:
+        env = os.environ.get("TWIN_PROGRESS", "").strip().lower()
+        if env in ("1", "true", "yes", "on"):
+            progress = True
+        elif env in ("0", "false", "no", "off"):
+            progress = False
+    disable = None if progress is None else not progress  # None: tqdm checks for a TTY
+    return tqdm(total=round(float(total_h), 6), unit="h", file=sys.stderr, disable=disable,
+                desc=desc, dynamic_ncols=True, mininterval=0.5,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} h simulated "
+                           "[{elapsed}<{remaining}]")
 
 
 def _site_coords(sites: Sites, crs: str) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -59,7 +59,7 @@ def test_compute_on_a_coarsened_terrain_with_a_line_inflow_shows_progress(tmp_pa
     terrain = _terrain()
     cfg = FloodConfig.model_validate(dict(
         cell_size_m=20.0, duration_h=0.5, output_step_h=0.1, rain=[[0, 0], [0.1, 40], [0.3, 0]],
-        inflows=[{"name": "creek", "line": [[X0 + 300.0, Y0 - 25.0], [X0 + 500.0, Y0 - 25.0]],
+        inflows=[{"name": "creek", "line": [[X0 + 305.0, Y0 - 25.0], [X0 + 495.0, Y0 - 25.0]],
                   "hydrograph": [[0, 5.0], [0.25, 20.0], [0.5, 5.0]]}],
         stage_boundaries=[{"edge": "S", "initial_fill": True, "stage": [[0, 0.2], [0.5, 0.6]]}]))
     ctx = HazardContext(crs=CRS, terrain=terrain, base_dir=tmp_path, horizon_h=1.0)
@@ -67,7 +67,7 @@ def test_compute_on_a_coarsened_terrain_with_a_line_inflow_shows_progress(tmp_pa
     m = hz.model
     assert m.coarsening == 2 and m.grid.shape == (30, 40) and m.grid.dx_m == 20.0
     (inflow,) = m.inflows
-    assert inflow.rows.size == 10 and np.all(inflow.rows == 1)   # 200 m of line, 20 m cells
+    assert inflow.rows.size == 10 and np.all(inflow.rows == 1)   # 190 m of line across 20 m cells
     # the sea starts at rest at the first stage: 0.2 m above its bed, dry land stays dry
     sea = m.elevation_m < 0.2
     np.testing.assert_allclose(m.initial_depth_m[sea], 0.2 - m.elevation_m[sea])
