@@ -208,3 +208,31 @@ def test_prepositioned_crews_start_at_once_from_their_staging_node(tiny):
     assert first(late, "power") == pytest.approx(13.0)  # damage at 1 h + 12 h mobilisation
     assert first(staged, "power") == pytest.approx(1.0)
     assert first(staged, "water") == pytest.approx(13.0)  # only the staged utility
+
+
+def test_damaged_asset_is_repaired_once_dry_even_after_the_hazard_ends(tiny):
+    """A flooded-and-damaged substation waits for the water to recede, then a crew comes."""
+    from hazards.base import HazardField, IntensityMeasure
+
+    spec = _spec(horizon_h=24 * 60, hazards=[{"type": "damage_map", "events": [
+        {"time_h": 0.5, "assets": ["LA"], "damage_state": "slight"}]}])
+    prep = prepare(spec, net=tiny)
+    t = prep.twin
+    depth = np.zeros((3, t.n), np.float32)
+    depth[0:2, t.index["SUB"]] = 0.7  # water at t = 1 and 2 h, dry at 3 h
+    # the hazard's last step is at 3 h; the only crew is busy on LA for hours, so the
+    # substation is repaired after the hazard ended
+    flood = HazardField(np.array([1.0, 2.0, 3.0]), {IntensityMeasure.FLOOD_DEPTH_M: depth})
+    eng = Engine(t, (*prep.fields, flood), prep.models, prep.config, realization_rng(0, 0))
+    eng.run()
+    res = eng.result()
+    from twin.engine import EV
+    sub = t.index["SUB"]
+    kinds = [EV_name for c, y in zip(res.ev_comp, res.ev_type, strict=True) if c == sub
+             for EV_name in [y]]
+    assert EV["damaged"] in kinds  # 0.7 m at a substation: above the moderate median
+    disp = [tt for c, y, tt in zip(res.ev_comp, res.ev_type, res.ev_time_h, strict=True)
+            if c == sub and y == EV["crew_dispatched"]]
+    assert disp and disp[0] >= 3.0  # not while under water, and not never
+    assert EV["restored"] in kinds
+    assert res.served[-1, 0] == pytest.approx(1.0)

@@ -366,7 +366,8 @@ class Engine:
         if len(back):
             self._log(back, "restored")
             self._recompute()
-            self._notify()
+        # reopened roads can make waiting jobs reachable: wake idle crews in any case
+        self._notify()
 
     def _intervention(self, iv: dict):
         yield self.env.timeout(iv["time_h"])
