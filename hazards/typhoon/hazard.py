@@ -19,22 +19,36 @@ Intensities (``float32[T, n_sites]``): ``SUSTAINED_WIND_MPS`` (1-min at 10 m) an
 ``GUST_MPS`` (3-s at 10 m) for the configured exposure (see :mod:`hazards.typhoon.wind`);
 for edge sites the maximum over the polyline, sampled at its vertices and at most every
 ``edge_sample_m``. With a terrain, ``grids[GUST_MPS]`` holds the gust on a decimated
-copy of the DEM grid. A track whose closest approach is farther than ``far_km`` warns
+copy of the DEM grid.
+
+Compound flood: with a ``flood:`` block (the fields of a ``type: flood`` block except
+``type`` and ``rain``, validated by :class:`hazards.flood.config.FloodConfig`) ``compute``
+also runs the flood solver on the city's terrain (or the block's ``dem``) from scenario
+hour ``flood_start_h`` for ``duration_h``, forced by the storm's R-CLIPER rain on the flood
+grid (a ``RainfallRaster``, frames every ``step_min``) and, when ``surge`` is configured,
+by the surge stage on ``surge.flood_edge`` (default the south edge). ``FLOOD_DEPTH_M``
+joins the wind measures on the union of both time axes (linear in time; wind 0 after the
+track, depth 0 before the solver starts and, after its end, its last depths held or, with
+``flood_recession_h``, receding linearly to 0), and ``grids[FLOOD_DEPTH_M]`` the solver's
+frames. ``meta["flood"]`` holds the volume ledger and the rain totals (also the rain
+neglected before ``flood_start_h``). A track whose closest approach is farther than ``far_km`` warns
 (:class:`TyphoonWarning`) and says so in ``meta["warnings"]``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import hashlib
 import json
 import math
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites
 from hazards.typhoon import tracks as trk
@@ -49,6 +63,8 @@ from hazards.typhoon.wind import (
 from twin.errors import HazardError
 
 MODEL_VERSION = "typhoon-wind-1"
+#: bumped when the compound (wind + rain-driven flood) coupling changes
+COMPOUND_VERSION = "typhoon-compound-1"
 #: evaluation points x time steps computed at once (bounds the temporary arrays)
 POINT_STEPS_PER_CHUNK = 20_000_000
 
@@ -128,6 +144,9 @@ class SurgeSpec(BaseModel):
     shelf_width_km: float = Field(50.0, gt=0)
     shelf_depth_m: float = Field(20.0, gt=0)
     tide_m: float = 0.0
+    flood_edge: Literal["N", "E", "S", "W"] | None = Field(
+        "S", description="with a 'flood' block: the edge of the flood grid that carries this "
+                         "stage (the coast); null: the surge does not force the flood")
 
     @model_validator(mode="after")
     def _either(self) -> SurgeSpec:
@@ -157,6 +176,57 @@ class TyphoonConfig(BaseModel):
     edge_sample_m: float = Field(250.0, gt=0)
     grid_max_cells: int = Field(40_000, ge=4)
     surge: SurgeSpec | None = None
+    flood: dict[str, Any] | None = Field(
+        None, description="compound flood: the fields of a flood hazard block (hazards.flood."
+                          "FloodConfig) except 'type' and 'rain'; the storm's R-CLIPER rain is "
+                          "the forcing, on the city's terrain unless 'dem' is given")
+    flood_start_h: float = Field(
+        0.0, ge=0, description="scenario hour at which the flood solver starts (its duration_h "
+                               "counts from here); rain before it is neglected (see meta)")
+    flood_recession_h: float | None = Field(
+        None, gt=0, description="after the flood solver's end: None keeps its last depths "
+                                "(ponds persist, as for a flood hazard); a number lets every "
+                                "depth fall linearly to 0 over that many hours (drainage and "
+                                "pumping, which the solver does not model)")
+
+    @field_validator("flood", mode="before")
+    @classmethod
+    def _flood_block(cls, v: object) -> dict[str, Any] | None:
+        """Validate the block with the flood module's own model; store its full dump."""
+        if v is None:
+            return None
+        if isinstance(v, BaseModel):
+            v = v.model_dump(mode="json")
+        if not isinstance(v, dict):
+            raise ValueError("'flood' must be a mapping of flood-solver fields")
+        for key, why in (("rain", "the storm's R-CLIPER rain is the forcing of the compound "
+                                  "flood; remove 'flood.rain' (or use a separate flood hazard)"),
+                         ("type", "the compound flood block takes no 'type'")):
+            if key in v:
+                raise ValueError(why)
+        from hazards.flood.config import FloodConfig
+
+        try:
+            cfg = FloodConfig.model_validate({**v, "type": "flood"})
+        except ValidationError as e:
+            raise ValueError(_flood_error(e, FloodConfig)) from None
+        return cfg.model_dump(mode="json", exclude={"type", "rain"})
+
+
+def _flood_error(e: ValidationError, model: type[BaseModel]) -> str:
+    """One line for the first error of the flood block, with a suggestion for a misspelling."""
+    errs = e.errors()
+    err = next((x for x in errs if x["type"] == "extra_forbidden"), errs[0])
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        bad = str(err["loc"][-1])
+        close = difflib.get_close_matches(bad, list(model.model_fields), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close and len(err["loc"]) == 1 else ""
+        return f"unknown flood field '{loc}'{hint}"
+    if err["type"] == "missing":
+        return f"flood field '{loc}' is required"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    return f"flood field '{loc}': {msg}" if loc else f"flood: {msg}"
 
 
 def _sha_file(path: Path) -> str:
@@ -194,6 +264,32 @@ class TyphoonHazard:
         if self._surge_path is not None and not self._surge_path.is_file():
             raise HazardError("surge stage file not found", where=str(self._surge_path))
         self._prepared: dict[tuple[float, float], tuple] = {}
+        self._flood = self._flood_hazard() if config.flood is not None else None
+
+    def _flood_hazard(self):
+        """The flood hazard of the compound block (paths resolved, grid and forcings built;
+        no rain: the storm's rain is added in :meth:`compute`)."""
+        from hazards.flood.config import FloodConfig
+        from hazards.flood.hazard import FloodHazard
+
+        cfg = FloodConfig.model_validate({**(self.config.flood or {}), "type": "flood"})
+        if cfg.dem is None and self.context.terrain is None:
+            raise HazardError("the compound flood needs the city's terrain or a 'dem'",
+                              where="typhoon flood")
+        fh = FloodHazard.from_config(cfg, self.context)
+        edge = self._surge_edge()
+        if edge is not None:
+            taken = set(fh.model.outflow_edges) | {s.edge for s in fh.model.stages if s.edge}
+            if edge in taken:
+                raise HazardError(
+                    f"edge {edge} of the flood grid already has a boundary condition "
+                    f"(outflow_edges/stage_boundaries); the surge needs it: set "
+                    "surge.flood_edge to another edge or null", where="typhoon flood")
+        return fh
+
+    def _surge_edge(self) -> str | None:
+        s = self.config.surge
+        return None if s is None or self.config.flood is None else s.flood_edge
 
     @classmethod
     def from_config(cls, config: BaseModel, context: HazardContext) -> TyphoonHazard:
@@ -206,7 +302,9 @@ class TyphoonHazard:
     # ------------------------------------------------------------------ identity
     def cache_key(self) -> str:
         """sha256 over the config, the track/raster/surge file contents, the constants
-        file, the context's CRS, horizon, anchor and terrain, and the model version."""
+        file, the context's CRS, horizon, anchor and terrain, and the model version; with a
+        compound flood also the flood's own cache key (DEM/terrain bytes, the contents of
+        its files, every solver parameter) and the coupling version."""
         h = hashlib.sha256()
         h.update(MODEL_VERSION.encode())
         h.update(json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode())
@@ -222,6 +320,10 @@ class TyphoonHazard:
         if t is not None:
             h.update(np.ascontiguousarray(t.elevation_m).tobytes())
             h.update(repr(tuple(t.transform)).encode() + t.crs.encode())
+        if self._flood is not None:
+            # the flood's own key: its grid (DEM or terrain bytes), files and parameters
+            h.update(COMPOUND_VERSION.encode())
+            h.update(self._flood.cache_key().encode())
         return f"typhoon-{h.hexdigest()[:20]}"
 
     # ------------------------------------------------------------------ preparation
@@ -360,6 +462,13 @@ class TyphoonHazard:
 
     # ------------------------------------------------------------------ compute
     def compute(self, sites: Sites) -> HazardField:
+        """Wind at ``sites`` and, with a ``flood`` block, the rain-driven flood depth."""
+        wind = self._wind_field(sites)
+        if self._flood is None:
+            return wind
+        return self._compound(sites, wind)
+
+    def _wind_field(self, sites: Sites) -> HazardField:
         c = load_constants()
         from pyproj import Transformer
 
@@ -424,6 +533,101 @@ class TyphoonHazard:
         return HazardField(times_h.astype(float), {IntensityMeasure.SUSTAINED_WIND_MPS: sust,
                                                    IntensityMeasure.GUST_MPS: gust},
                            grids=grids, meta=meta)
+
+    # ------------------------------------------------------------------ compound flood
+    def flood_rain(self, city: tuple[float, float]):
+        """The storm's R-CLIPER rain on the flood grid as the solver's forcing: a
+        :class:`hazards.flood.RainfallRaster` whose frames start at ``flood_start_h``
+        (solver time 0) and step every ``step_min`` over the flood's ``duration_h``."""
+        from hazards.flood.forcing import RainfallRaster
+
+        fh = self._flood
+        if fh is None:
+            raise HazardError("no compound flood configured (add a 'flood' block)",
+                              where="typhoon")
+        grid = fh.model.grid
+        track, t0, *_ = self.prepared(city)
+        step_s = self.config.step_min * 60.0
+        rel_s = np.arange(0.0, fh.config.duration_h * 3600.0, step_s)
+        times = t0 + np.round(self.config.flood_start_h * 3600.0 + rel_s).astype(
+            np.int64).astype("timedelta64[s]")
+        rs = rain_on_grid(track, times, rel_s, grid.transform, grid.shape, grid.crs,
+                          max_distance_km=self.config.max_distance_km)
+        return RainfallRaster.from_frames(rel_s, rs.rain_mmh, shape=grid.shape)
+
+    def _rain_before_start_mm(self, city: tuple[float, float]) -> float:
+        """Largest rain depth (mm) that fell on the flood grid before ``flood_start_h``
+        (neglected by the solver), on every 8th cell."""
+        start_h = self.config.flood_start_h
+        if start_h <= 0:
+            return 0.0
+        grid = self._flood.model.grid
+        a, b, c0, d, e, f0 = grid.transform
+        k = 8
+        tr = (a * k, b * k, c0, d * k, e * k, f0)
+        shape = (-(-grid.shape[0] // k), -(-grid.shape[1] // k))
+        track, t0, *_ = self.prepared(city)
+        step_h = self.config.step_min / 60.0
+        rel_h = np.arange(0.0, start_h, step_h)
+        times = t0 + np.round(rel_h * 3600.0).astype(np.int64).astype("timedelta64[s]")
+        rs = rain_on_grid(track, times, rel_h * 3600.0, tr, shape, grid.crs,
+                          max_distance_km=self.config.max_distance_km)
+        dt_h = np.diff(np.append(rel_h, start_h))
+        return float((rs.rain_mmh * dt_h[:, None, None]).sum(axis=0).max(initial=0.0))
+
+    def _compound(self, sites: Sites, wind: HazardField) -> HazardField:
+        """Run the flood solver with the storm's rain (and surge stage) and merge its depths
+        with the wind on one time axis."""
+        from hazards.flood.forcing import StageBoundary, TimeSeries
+        from hazards.flood.hazard import FloodHazard
+
+        fh = self._flood
+        city = tuple(float(v) for v in wind.meta["city_lonlat"])  # type: ignore[union-attr]
+        start_h = self.config.flood_start_h
+        raster = self.flood_rain(city)
+        model = fh.model
+        stages = tuple(model.stages)
+        edge = self._surge_edge()
+        if edge is not None:
+            ts, stage = self.surge_series()
+            stages += (StageBoundary("typhoon_surge", TimeSeries(ts - start_h * 3600.0, stage),
+                                     edge=edge),)
+        run = FloodHazard(fh.config, dataclasses.replace(model, rain=(*model.rain, raster),
+                                                          stages=stages), key=self.cache_key())
+        flood = run.compute(sites)
+        ft = np.asarray(flood.times_h, dtype=float) + start_h
+        depth = flood.intensity[IntensityMeasure.FLOOD_DEPTH_M]
+        if start_h > 0:  # dry before the solver starts
+            ft = np.concatenate([[0.0], ft])
+            depth = np.concatenate([np.where(np.isnan(depth[:1]), np.nan, 0.0), depth]).astype(
+                np.float32)
+        recession = self.config.flood_recession_h
+        if recession is not None:  # linear recession to dry after the solver's end
+            ft = np.append(ft, ft[-1] + recession)
+            depth = np.concatenate([depth, np.where(np.isnan(depth[-1:]), np.nan, 0.0)]).astype(
+                np.float32)
+        wt = np.asarray(wind.times_h, dtype=float)
+        times = np.unique(np.round(np.concatenate([wt, ft]), 9))
+        intensity = {m: _resample(wt, a, times, after="zero") for m, a in wind.intensity.items()}
+        intensity[IntensityMeasure.FLOOD_DEPTH_M] = _resample(ft, depth, times, after="hold")
+        fg = flood.grids[IntensityMeasure.FLOOD_DEPTH_M]
+        grids = dict(wind.grids)
+        grids[IntensityMeasure.FLOOD_DEPTH_M] = GridSeries(
+            fg.measure, np.asarray(fg.times_h, dtype=float) + start_h, fg.values, fg.transform,
+            fg.crs)
+        peak = np.nanmax(depth, axis=0) if depth.size else np.zeros(0)
+        meta = dict(wind.meta)
+        meta["flood"] = {
+            **dict(flood.meta), "start_h": start_h,
+            "surge_edge": edge,
+            "rain_peak_mmh": float(raster.rate_mmh.max(initial=0.0)),
+            "rain_total_max_mm": float((raster.rate_mmh.astype(np.float64).sum(axis=0)
+                                        * self.config.step_min / 60.0).max(initial=0.0)),
+            "rain_before_start_max_mm": self._rain_before_start_mm(city),
+            "max_site_depth_m": float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0,
+            "sites_wet_0p3m": int(np.sum(np.nan_to_num(peak) >= 0.3)),
+        }
+        return HazardField(times, intensity, grids=grids, meta=meta)
 
     def _far_warning(self, track: trk.Track, ca_dist: float, city) -> str | None:
         if ca_dist <= self.config.far_km * 1000.0:
@@ -511,6 +715,32 @@ class TyphoonHazard:
                                       shelf_width_km=s.shelf_width_km,
                                       shelf_depth_m=s.shelf_depth_m, tide_m=s.tide_m)
         return times_h * 3600.0, out
+
+
+def _resample(src_t: np.ndarray, values: np.ndarray, dst_t: np.ndarray, *, after: str
+              ) -> np.ndarray:
+    """``values[t, site]`` given at ``src_t``, linearly interpolated to ``dst_t``; before the
+    first time 0, after the last 0 (``after="zero"``) or the last row (``"hold"``). NaN
+    (not exposed) stays NaN."""
+    out = np.zeros((len(dst_t), values.shape[1]), dtype=np.float32)
+    if len(src_t) == 0:
+        return out
+    j = np.searchsorted(src_t, dst_t, side="right") - 1  # src_t[j] <= t
+    for k, t in enumerate(dst_t):
+        i = j[k]
+        if i < 0:
+            out[k] = np.where(np.isnan(values[0]), np.nan, 0.0)
+        elif i >= len(src_t) - 1:
+            if t > src_t[-1] + 1e-9 and after == "zero":
+                out[k] = np.where(np.isnan(values[-1]), np.nan, 0.0)
+            else:
+                out[k] = values[-1]
+        elif t - src_t[i] < 1e-9:
+            out[k] = values[i]
+        else:
+            w = (t - src_t[i]) / (src_t[i + 1] - src_t[i])
+            out[k] = (1.0 - w) * values[i] + w * values[i + 1]
+    return out
 
 
 def _sample_points(sites: Sites, spacing_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
