@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(sub)
     _add_flood(sub)
     _add_wind(sub)
+    from viz.cli import add_compare, add_plot, add_replay, add_view
+
+    add_replay(sub)
+    add_view(sub)
+    add_plot(sub)
+    add_compare(sub)
     return parser
 
 

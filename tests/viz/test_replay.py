@@ -1,0 +1,144 @@
+"""Replays of the tiny run: MP4/GIF frames, the self-contained HTML in headless Chromium."""
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.errors import InputError
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _args(run_dir, **kw):
+    import argparse
+
+    d = dict(run_dir=run_dir, mp4=None, gif=None, html=None, png=None, time=None, fps=6,
+             size=(320, 240), camera="oblique", realization=None, frames=8, exaggeration=3.0)
+    d.update(kw)
+    return argparse.Namespace(**d)
+
+
+def test_mp4_and_gif_of_a_tiny_run_are_fast_and_change_over_time(tiny_run, tmp_path):
+    import imageio.v3 as iio
+
+    from viz.cli import cmd_replay
+
+    t0 = time.perf_counter()
+    rc = cmd_replay(_args(tiny_run, mp4=tmp_path / "a.mp4", gif=tmp_path / "a.gif",
+                          realization=0, frames=12))
+    assert rc == 0
+    assert time.perf_counter() - t0 < 20
+    frames = iio.imread(tmp_path / "a.gif")
+    assert frames.shape[0] == 12 and frames.shape[1:3] == (240, 320)
+    # the flood arrives at 2 h: early and late frames differ
+    assert np.abs(frames[0].astype(int) - frames[6].astype(int)).mean() > 0.5
+    vid = iio.imread(tmp_path / "a.mp4", plugin="pyav") if _has_pyav() else None
+    assert (tmp_path / "a.mp4").stat().st_size > 1000
+    if vid is not None:
+        assert vid.shape[0] == 12
+    assert not list(tmp_path.glob(".a.*"))  # no temporary leftovers
+
+
+def _has_pyav():
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_replay_user_errors(tiny_run, tmp_path):
+    from viz.cli import cmd_replay
+
+    with pytest.raises(InputError, match="nothing to write"):
+        cmd_replay(_args(tiny_run))
+    with pytest.raises(InputError, match="realization 7"):
+        cmd_replay(_args(tiny_run, html=tmp_path / "x.html", realization=7))
+    with pytest.raises(InputError, match="not found"):
+        cmd_replay(_args(tmp_path / "nope", html=tmp_path / "x.html"))
+    with pytest.raises(InputError, match="output folder"):
+        cmd_replay(_args(tiny_run, html=tmp_path / "no" / "x.html"))
+    (tiny_run / "replay.npz").unlink()
+    with pytest.raises(InputError, match="replay.npz"):
+        cmd_replay(_args(tiny_run, html=tmp_path / "x.html"))
+
+
+def test_html_is_self_contained(tiny_run, tmp_path):
+    from viz.html import write_html
+    from viz.rundata import RunData
+
+    out = tmp_path / "r.html"
+    size = write_html(RunData.from_dir(tiny_run), out, frames=10)
+    text = out.read_text()
+    assert size == out.stat().st_size < 30e6
+    # nothing is fetched: no URLs to load scripts, styles or data from
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", text)
+    assert "http://" not in text and "https://" not in text
+    payload = json.loads(re.search(r'<script id="payload" type="application/json">(.*?)'
+                                   r"</script>", text, re.S).group(1))
+    assert len(payload["times_h"]) == 10 and payload["flood"]["nx"] == 40
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="chromium / chromedriver binary not installed "
+                           "(apt-get install chromium chromium-driver)")
+def test_html_plays_in_headless_chromium(tiny_run, tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    from viz.html import write_html
+    from viz.rundata import RunData
+
+    out = tmp_path / "r.html"
+    write_html(RunData.from_dir(tiny_run), out, frames=24, realization=0)
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--enable-unsafe-swiftshader", "--window-size=800,600"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        d.get(out.as_uri())
+        for _ in range(100):
+            if d.execute_script("return !!(window.twinViewer && window.twinViewer.ready)"):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("viewer did not become ready: "
+                        + d.execute_script("return document.getElementById('msg').textContent"))
+
+        def pixels():
+            url = d.execute_script("return document.getElementById('c').toDataURL('image/png')")
+            return base64.b64decode(url.split(",", 1)[1])
+
+        first = pixels()
+        d.find_element("id", "play").click()
+        for _ in range(60):
+            time.sleep(0.1)
+            if d.execute_script("return twinViewer.frame()") >= 8:
+                break
+        assert d.execute_script("return twinViewer.frame()") >= 8
+        d.find_element("id", "play").click()  # pause
+        later = pixels()
+        assert hashlib.sha1(first).digest() != hashlib.sha1(later).digest()
+        # scrubbing back to the start gives the first picture again
+        d.execute_script("const s = document.getElementById('slider'); s.value = 0;"
+                         "s.dispatchEvent(new Event('input'));")
+        time.sleep(0.3)
+        assert pixels() == first
+        assert "t = 0.0 h" in d.find_element("id", "clock").text
+        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        d.quit()

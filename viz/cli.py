@@ -1,0 +1,212 @@
+"""Subcommands ``replay``, ``view``, ``plot`` and ``compare`` (mounted by :mod:`twin.cli`).
+
+Each ``add_*`` adds one subparser; its ``func`` takes the parsed ``args`` and returns
+an exit code. User errors raise :class:`twin.errors.InputError` subclasses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from viz.rundata import RunDirError
+
+_FMT = argparse.RawDescriptionHelpFormatter
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WIDTHxHEIGHT (e.g. 1280x720), got "
+                                         f"'{text}'") from None
+    if not (16 <= w <= 7680 and 16 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"size {w}x{h} is out of range (16..7680 x 16..4320)")
+    return w, h
+
+
+# ---------------------------------------------------------------------- replay
+def add_replay(sub) -> None:
+    from viz.scene import CAMERAS
+
+    p = sub.add_parser(
+        "replay", formatter_class=_FMT,
+        help="render a run as MP4 / GIF video and/or a self-contained interactive HTML",
+        description="Render a run directory (from `twin run`) as a video (offscreen) and/or a "
+                    "single-file interactive HTML viewer (orbit, zoom, scrub, play; no "
+                    "network access).",
+        epilog="examples:\n"
+               "  twin replay runs/demo --mp4 demo.mp4                 120 frames, 1280x720\n"
+               "  twin replay runs/demo --html demo.html               open in any browser\n"
+               "  twin replay runs/flood --gif f.gif --size 640x360 --camera top --frames 60\n"
+               "  twin replay runs/demo --png t48.png --time 48        one still frame")
+    p.add_argument("run_dir", type=Path, help="run directory written by `twin run`")
+    p.add_argument("--mp4", type=Path, help="write an MP4 video (H.264)")
+    p.add_argument("--gif", type=Path, help="write an animated GIF (at most 720 px wide)")
+    p.add_argument("--html", type=Path, help="write a self-contained interactive HTML viewer")
+    p.add_argument("--png", type=Path, help="write one still frame at --time")
+    p.add_argument("--time", type=float, default=None, help="hours, for --png (default: "
+                   "a quarter of the horizon)")
+    p.add_argument("--fps", type=int, default=12, help="frames per second (default 12)")
+    p.add_argument("--size", type=_size, default=(1280, 720), help="WxH pixels (default "
+                   "1280x720)")
+    p.add_argument("--camera", choices=CAMERAS, default="oblique", help="camera preset")
+    p.add_argument("--realization", type=int, default=None,
+                   help="realization to show (default: the one with the median system loss; "
+                        "the service gauge then shows the median across realizations)")
+    p.add_argument("--frames", type=int, default=120, help="frames over the horizon (default "
+                   "120)")
+    p.add_argument("--exaggeration", type=float, default=3.0, help="vertical exaggeration "
+                   "(default 3)")
+    p.set_defaults(func=cmd_replay)
+
+
+def cmd_replay(args) -> int:
+    from viz.rundata import RunData
+    from viz.scene import SceneOptions
+
+    if not any((args.mp4, args.gif, args.html, args.png)):
+        raise RunDirError("nothing to write: give --mp4, --gif, --html and/or --png")
+    if args.fps < 1 or args.fps > 120:
+        raise RunDirError(f"--fps must be 1..120, got {args.fps}")
+    if args.frames < 2 or args.frames > 5000:
+        raise RunDirError(f"--frames must be 2..5000, got {args.frames}")
+    if not (0 < args.exaggeration <= 100):
+        raise RunDirError(f"--exaggeration must be in (0, 100], got {args.exaggeration}")
+    run = RunData.from_dir(args.run_dir)
+    run.check_realization(args.realization)
+    for out in (args.mp4, args.gif, args.html, args.png):
+        if out is not None and not out.parent.resolve().is_dir():
+            raise RunDirError("the output folder does not exist", where=str(out))
+    opt = SceneOptions(size=args.size, exaggeration=args.exaggeration, camera=args.camera,
+                       realization=args.realization)
+    if args.html:
+        from viz.html import write_html
+
+        size = write_html(run, args.html, frames=args.frames, realization=args.realization,
+                          exaggeration=args.exaggeration)
+        print(f"wrote {args.html} ({size / 1e6:.1f} MB)")
+    if args.png:
+        import pyvista as pv
+
+        from viz.replay import atomic_file
+        from viz.scene import render_png
+
+        pv.OFF_SCREEN = True
+        t = run.horizon_h / 4 if args.time is None else args.time
+        with atomic_file(args.png) as tmp:
+            render_png(run, t, tmp, opt)
+        print(f"wrote {args.png} (t = {t:g} h)")
+    if args.mp4 or args.gif:
+        from viz.replay import write_video
+
+        def progress(k: int, n: int) -> None:
+            if sys.stderr.isatty():
+                print(f"\rrendering frame {k}/{n}", end="" if k < n else "\n", file=sys.stderr)
+
+        write_video(run, mp4=args.mp4, gif=args.gif, fps=args.fps, frames=args.frames,
+                    options=opt, progress=progress)
+        for out in (args.mp4, args.gif):
+            if out:
+                print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {args.frames} frames)")
+    return 0
+
+
+# ---------------------------------------------------------------------- view
+def add_view(sub) -> None:
+    p = sub.add_parser("view", help="interactive 3D window with a time slider (needs a display)",
+                       description="Open a run in an interactive pyvista window with a time "
+                                   "slider. Without a display use `twin replay --html`.")
+    p.add_argument("run_dir", type=Path, help="run directory written by `twin run`")
+    p.add_argument("--realization", type=int, default=None, help="realization to show")
+    p.add_argument("--exaggeration", type=float, default=3.0, help="vertical exaggeration")
+    p.add_argument("--camera", default="oblique", help="camera preset")
+    p.set_defaults(func=cmd_view)
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_view(args) -> int:
+    if not has_display():
+        print(f"twin view needs a display (no $DISPLAY); try `twin replay {args.run_dir} "
+              f"--html replay.html` and open it in a browser", file=sys.stderr)
+        return 2
+    from viz.rundata import RunData
+    from viz.scene import Scene, SceneOptions
+
+    run = RunData.from_dir(args.run_dir)
+    run.check_realization(args.realization)
+    scene = Scene(run, SceneOptions(size=(1280, 800), exaggeration=args.exaggeration,
+                                    camera=args.camera, realization=args.realization),
+                  off_screen=False)
+    scene.update(0.0)
+    scene.p.add_slider_widget(lambda t: scene.update(t), [0.0, run.horizon_h], value=0.0,
+                              title="time (h)", pointa=(0.35, 0.06), pointb=(0.75, 0.06),
+                              style="modern", fmt="%.0f")
+    scene.p.show(title=f"twin view - {run.title}")
+    return 0
+
+
+# ---------------------------------------------------------------------- plot
+def add_plot(sub) -> None:
+    p = sub.add_parser(
+        "plot", formatter_class=_FMT, help="write recovery, loss, damage-map and crew plots",
+        description="Write PNG plots of a run: recovery curves, loss curves and loss "
+                    "exceedance, a 2D damage map at a chosen time and a crew timeline.",
+        epilog="example:\n  twin plot runs/demo --time 24 --out runs/demo/plots")
+    p.add_argument("run_dir", type=Path, help="run directory written by `twin run`")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: RUN_DIR)")
+    p.add_argument("--time", type=float, default=None,
+                   help="hours, for the damage map (default: when the most are out)")
+    p.add_argument("--realization", type=int, default=None,
+                   help="realization for the map and the timeline (default: median loss)")
+    p.set_defaults(func=cmd_plot)
+
+
+def cmd_plot(args) -> int:
+    from viz.plots import write_plots
+    from viz.rundata import RunData
+
+    run = RunData.from_dir(args.run_dir, need_replay=False)
+    run.check_realization(args.realization)
+    out = args.out or args.run_dir
+    out.mkdir(parents=True, exist_ok=True)
+    files = write_plots(run, out, time_h=args.time, realization=args.realization)
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+# ---------------------------------------------------------------------- compare
+def add_compare(sub) -> None:
+    p = sub.add_parser(
+        "compare", formatter_class=_FMT, help="overlay the curves of runs and tabulate metrics",
+        description="Overlay the median recovery and loss curves of two or more runs and "
+                    "write a metric table (CSV and PNG).",
+        epilog="example:\n  twin compare runs/baseline runs/more_crews --out runs/cmp")
+    p.add_argument("run_dirs", type=Path, nargs="+", help="run directories (two or more)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--labels", default=None, help="comma-separated labels (default: folder "
+                   "names)")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args) -> int:
+    from viz.plots import write_compare
+    from viz.rundata import RunData
+
+    if len(args.run_dirs) < 2:
+        raise RunDirError("compare needs two or more run directories")
+    labels = args.labels.split(",") if args.labels else [d.name or str(d) for d in args.run_dirs]
+    if len(labels) != len(args.run_dirs):
+        raise RunDirError(f"--labels has {len(labels)} names for {len(args.run_dirs)} runs")
+    runs = [RunData.from_dir(d, need_replay=False) for d in args.run_dirs]
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = write_compare(runs, labels, args.out)
+    print("wrote " + ", ".join(str(f) for f in files))
+    return 0

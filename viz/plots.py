@@ -1,0 +1,297 @@
+"""2D plots of a run (matplotlib): loss curves, loss exceedance, damage map, crew timeline,
+and comparisons of several runs. Reads result tables; never changes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from viz import states as st
+from viz.curves import COLORS, save_recovery_png
+from viz.rundata import RunData
+from viz.scene import NETWORK_RGB, STATE_RGB
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    plt = _plt()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def loss_figure(run: RunData):
+    """Cumulative customer-hours lost and repair cost over time (median, 5-95 %), and the
+    loss exceedance curves across realizations."""
+    plt = _plt()
+    loss = run.loss
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    for ax, col, label, scale in ((axes[0, 0], "customer_hours_lost", "customer-hours lost", 1.0),
+                                  (axes[0, 1], "repair_cost", "repair cost (million USD)", 1e-6)):
+        g = loss.pivot(index="time_h", columns="realization", values=col)
+        t, v = g.index.to_numpy(), g.to_numpy() * scale
+        ax.fill_between(t, np.percentile(v, 5, axis=1), np.percentile(v, 95, axis=1),
+                        color="#1f77b4", alpha=0.25, lw=0, label="5–95 %")
+        ax.plot(t, np.median(v, axis=1), color="#1f77b4", lw=2, label="median (system)")
+        if col == "customer_hours_lost":
+            for n in ("power", "water", "roads"):
+                c = f"customer_hours_lost_{n}"
+                if c in loss:
+                    m = loss.groupby("time_h")[c].median()
+                    ax.plot(m.index, m.to_numpy(), color=COLORS[n], lw=1.2, ls="--",
+                            label=f"median ({n})")
+        ax.set_xlabel("time since scenario start (h)")
+        ax.set_ylabel(label)
+        ax.set_title(f"cumulative {label}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    final = loss[loss.time_h == loss.time_h.max()]
+    for ax, col, label, scale in ((axes[1, 0], "customer_hours_lost", "customer-hours lost", 1.0),
+                                  (axes[1, 1], "repair_cost", "repair cost (million USD)", 1e-6)):
+        x = np.sort(final[col].to_numpy() * scale)
+        p = 1.0 - np.arange(len(x)) / len(x)  # P(L >= x_i)
+        ax.step(x, p, where="post", color="#d62728", lw=2, marker="o", ms=3)
+        ax.set_xlabel(label + " at the horizon")
+        ax.set_ylabel("exceedance probability P(L ≥ x)")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"loss exceedance ({len(x)} realizations)")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{run.title} — losses")
+    fig.tight_layout()
+    return fig
+
+
+def busiest_time(run: RunData, realization: int) -> float:
+    """The time (on the curves grid) when the most components are out of service."""
+    times = np.unique(run.curves.time_h.to_numpy())
+    if "ids" not in run.replay:
+        return float(times[len(times) // 4])
+    s = st.component_states(run.events, run.ids, times, realization=realization)
+    bad = ((s != st.WORKING) & (s != st.RESTORED)).sum(axis=1)
+    return float(times[int(np.argmax(bad))])
+
+
+def damage_map_figure(run: RunData, time_h: float, realization: int):
+    """A 2D map of component states at ``time_h`` over the terrain (and flood depth)."""
+    import geopandas as gpd
+    from matplotlib.lines import Line2D
+    from shapely import linestrings, points
+
+    plt = _plt()
+    rp = run.replay
+    s = st.component_states(run.events, run.ids, [time_h], realization=realization)[0]
+    fig, ax = plt.subplots(figsize=(10, 9))
+    if "terrain_elevation_m" in rp:
+        from viz.scene import hypsometric_rgb
+
+        x0, x1, y0, y1 = run.bounds
+        ax.imshow(hypsometric_rgb(rp["terrain_elevation_m"]), extent=(x0, x1, y0, y1),
+                  origin="upper" if rp["terrain_transform"][4] < 0 else "lower", alpha=0.55)
+    flood = run.grid("flood_depth_m")
+    if flood is not None:
+        d = np.nan_to_num(flood.at(time_h), nan=0.0)
+        a, _, c, _, e, f = flood.transform
+        ny, nx = d.shape
+        ext = (c, c + a * nx, f + e * ny, f) if e < 0 else (c, c + a * nx, f, f + e * ny)
+        ax.imshow(np.ma.masked_less_equal(d, 0.05), extent=ext, cmap="Blues", vmin=0, vmax=2,
+                  alpha=0.75, origin="upper" if e < 0 else "lower")
+    o, xy = rp["line_offsets"], rp["line_xy"]
+    is_edge = rp["is_edge"].astype(bool)
+    net = rp["network"].astype(str)
+    edges = np.nonzero(is_edge & (np.diff(o) >= 2))[0]
+    geoms = linestrings(xy[np.concatenate([np.arange(o[i], o[i + 1]) for i in edges])],
+                        indices=np.repeat(np.arange(len(edges)), np.diff(o)[edges]))
+    col = np.where((s[edges] == st.WORKING)[:, None],
+                   np.array([NETWORK_RGB[k] for k in net[edges]]), STATE_RGB[s[edges]]) / 255
+    lines = gpd.GeoDataFrame({"state": s[edges]}, geometry=geoms)
+    bad = s[edges] != st.WORKING
+    for sel, lw in ((~bad, 0.5), (bad, 1.8)):
+        if sel.any():
+            lines[sel].plot(ax=ax, color=col[sel], linewidth=lw)
+    nodes = np.nonzero(~is_edge & (s != st.WORKING))[0]
+    if len(nodes):
+        pts = gpd.GeoDataFrame(geometry=points(run.comp_xy[nodes]))
+        pts.plot(ax=ax, color=STATE_RGB[s[nodes]] / 255, markersize=14, edgecolor="k",
+                 linewidth=0.3, zorder=5)
+    handles = [Line2D([], [], color=STATE_RGB[k] / 255, marker="o", ls="-", lw=2, label=name)
+               for k, name in enumerate(st.STATES) if k]
+    handles += [Line2D([], [], color=np.array(c) / 255, lw=1.5, label=k)
+                for k, c in NETWORK_RGB.items()]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
+    counts = ", ".join(f"{name} {int((s == k).sum())}" for k, name in enumerate(st.STATES) if k)
+    ax.set_title(f"{run.title}\nstates at t = {time_h:g} h, realization {realization}: {counts}",
+                 fontsize=10)
+    ax.set_xlabel(f"x (m, {rp['crs']})")
+    ax.set_ylabel("y (m)")
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+def crew_intervals(events: pd.DataFrame, realization: int) -> pd.DataFrame:
+    """One row per crew job: ``crew_id, asset_id, dispatched_h, started_h, restored_h``."""
+    ev = st.realization_events(events, realization)
+    ev = ev[ev.crew_id.astype(str) != ""]
+    rows = []
+    for crew, g in ev.groupby("crew_id", sort=True):
+        job = None
+        for t, a, e in zip(g.time_h, g.asset_id, g.event, strict=True):
+            if e == "crew_dispatched":
+                job = {"crew_id": crew, "asset_id": a, "dispatched_h": t, "started_h": np.nan,
+                       "restored_h": np.nan}
+                rows.append(job)
+            elif job is not None and e == "repair_started":
+                job["started_h"] = t
+            elif job is not None and e == "restored":
+                job["restored_h"] = t
+                job = None
+    return pd.DataFrame(rows, columns=["crew_id", "asset_id", "dispatched_h", "started_h",
+                                       "restored_h"])
+
+
+def crew_timeline_figure(run: RunData, realization: int):
+    """Gantt-like timeline: per crew, travel (light) and repair (dark) bars."""
+    plt = _plt()
+    jobs = crew_intervals(run.events, realization)
+    crews = sorted(jobs.crew_id.unique()) if len(jobs) else []
+    fig, ax = plt.subplots(figsize=(12, max(3.0, 0.32 * len(crews) + 1.5)))
+    horizon = run.horizon_h
+    for y, crew in enumerate(crews):
+        j = jobs[jobs.crew_id == crew]
+        net = crew.split("-")[0]
+        c = COLORS.get(net, "#555555")
+        start = j.started_h.fillna(horizon).to_numpy()
+        end = j.restored_h.fillna(horizon).to_numpy()
+        ax.broken_barh(list(zip(j.dispatched_h, start - j.dispatched_h, strict=True)),
+                       (y - 0.35, 0.7), color=c, alpha=0.3, lw=0)
+        ax.broken_barh(list(zip(start, end - start, strict=True)), (y - 0.35, 0.7), color=c,
+                       lw=0.3, edgecolor="white")
+    ax.set_yticks(range(len(crews)), crews, fontsize=8)
+    ax.set_ylim(-0.8, max(len(crews), 1) - 0.2)
+    ax.invert_yaxis()
+    ax.set_xlim(0, horizon)
+    ax.set_xlabel("time since scenario start (h)")
+    ax.grid(axis="x", alpha=0.3)
+    n_done = int(jobs.restored_h.notna().sum())
+    ax.set_title(f"{run.title} — crew timeline, realization {realization} "
+                 f"({len(jobs)} jobs, {n_done} finished; light: travel, dark: repair)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_plots(run: RunData, out: Path, *, time_h: float | None = None,
+                realization: int | None = None) -> list[Path]:
+    """Write ``recovery.png``, ``loss.png``, ``damage_map.png`` and ``crew_timeline.png``."""
+    out = Path(out)
+    files = []
+    r = run.default_realization() if realization is None else realization
+    p = out / "recovery.png"
+    tmp = p.with_name(".recovery.tmp.png")
+    save_recovery_png(run.curves, tmp, run.summary if "networks" in run.summary else None,
+                      title=run.title)
+    tmp.replace(p)
+    files.append(p)
+    if run.loss is not None:
+        files.append(_save(loss_figure(run), out / "loss.png"))
+    if "ids" in run.replay:
+        t = busiest_time(run, r) if time_h is None else time_h
+        files.append(_save(damage_map_figure(run, t, r), out / "damage_map.png"))
+    files.append(_save(crew_timeline_figure(run, r), out / "crew_timeline.png"))
+    return files
+
+
+# ---------------------------------------------------------------------- compare
+METRIC_COLUMNS = ("min_service", "time_to_90_h", "resilience_loss_h", "customer_hours_lost",
+                  "repair_cost_usd")
+
+
+def metric_table(runs: Sequence[RunData], labels: Sequence[str]) -> pd.DataFrame:
+    """Median (and 5-95 %) of each metric per run and network, from the runs' metrics."""
+    rows = []
+    for run, label in zip(runs, labels, strict=True):
+        m = run.metrics
+        if m is None:
+            continue
+        for net, g in m.groupby("network", sort=False):
+            row = {"run": label, "network": net, "realizations": len(g)}
+            for c in METRIC_COLUMNS:
+                if c not in g:
+                    continue
+                v = g[c].to_numpy(float)
+                ok = v[np.isfinite(v)]
+                row[f"{c}_median"] = float(np.median(np.where(np.isfinite(v), v, np.inf))) \
+                    if len(v) else np.nan
+                row[f"{c}_p05"] = float(np.percentile(ok, 5)) if len(ok) else np.nan
+                row[f"{c}_p95"] = float(np.percentile(ok, 95)) if len(ok) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> list[Path]:
+    """``compare_curves.png`` (median recovery per series, median cumulative loss), and
+    ``metrics.csv`` / ``metrics.png`` (median metrics per run and network)."""
+    plt = _plt()
+    out = Path(out)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    cyc = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (run, label) in enumerate(zip(runs, labels, strict=True)):
+        c = cyc[k % len(cyc)]
+        for ax, name in zip(axes.flat[:4], ("power", "water", "roads", "system"), strict=True):
+            t, q = run.service(None, name)
+            ax.step(t, q * 100, where="post", color=c, lw=2, label=label)
+            ax.set_title(f"{name} (median)")
+            ax.set_ylim(-2, 102)
+            ax.set_ylabel("served (%)")
+        if run.loss is not None:
+            for ax, col, scale in ((axes[1, 1], "customer_hours_lost", 1.0),
+                                   (axes[1, 2], "repair_cost", 1e-6)):
+                m = run.loss.groupby("time_h")[col].median()
+                ax.plot(m.index, m.to_numpy() * scale, color=c, lw=2, label=label)
+    # axes[1,0] is "system"; move it so the layout reads power, water, roads / system, losses
+    axes[1, 1].set_title("cumulative customer-hours lost (median)")
+    axes[1, 2].set_title("cumulative repair cost, M USD (median)")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("time (h)")
+    axes[0, 0].legend(fontsize=8)
+    axes[1, 1].legend(fontsize=8)
+    fig.suptitle("comparison: " + " vs ".join(labels))
+    fig.tight_layout()
+    files = [_save(fig, out / "compare_curves.png")]
+    table = metric_table(runs, labels)
+    csv = out / "metrics.csv"
+    tmp = csv.with_name(".metrics.tmp.csv")
+    table.to_csv(tmp, index=False)
+    tmp.replace(csv)
+    files.append(csv)
+    # the table as a figure: medians only, system and per network
+    show = ["run", "network"] + [f"{c}_median" for c in METRIC_COLUMNS
+                                  if f"{c}_median" in table]
+    tab = table[show].copy()
+    for c in show[2:]:
+        tab[c] = tab[c].map(lambda v: "never" if not np.isfinite(v) else f"{v:,.3g}")
+    fig, ax = plt.subplots(figsize=(min(3 + 2.2 * len(show), 18), 0.4 * len(tab) + 1.4))
+    ax.axis("off")
+    t = ax.table(cellText=tab.to_numpy(), colLabels=[c.replace("_median", "") for c in show],
+                 loc="center", cellLoc="center")
+    t.auto_set_font_size(False)
+    t.set_fontsize(8)
+    t.scale(1, 1.3)
+    ax.set_title("median metrics per run and network", fontsize=10)
+    fig.tight_layout()
+    files.append(_save(fig, out / "metrics.png"))
+    return files
