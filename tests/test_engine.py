@@ -236,3 +236,22 @@ def test_damaged_asset_is_repaired_once_dry_even_after_the_hazard_ends(tiny):
     assert disp and disp[0] >= 3.0  # not while under water, and not never
     assert EV["restored"] in kinds
     assert res.served[-1, 0] == pytest.approx(1.0)
+
+
+def test_outages_end_when_the_hazard_field_ends(tiny):
+    """A road still under water in the field's last frame reopens one step later."""
+    from hazards.base import HazardField, IntensityMeasure
+
+    spec = _spec(horizon_h=48, hazards=[{"type": "damage_map", "events": [
+        {"time_h": 0.5, "assets": ["LA"], "damage_state": "slight"}]}])
+    prep = prepare(spec, net=tiny)
+    t = prep.twin
+    depth = np.zeros((3, t.n), np.float32)
+    depth[1:, t.index["RE10-20"]] = 0.5  # closed at 2 h and still at the last frame (3 h)
+    flood = HazardField(np.array([1.0, 2.0, 3.0]), {IntensityMeasure.FLOOD_DEPTH_M: depth})
+    eng = Engine(t, (*prep.fields, flood), prep.models, prep.config, realization_rng(0, 0))
+    eng.run(until=3.5)
+    assert eng.outage_until[t.index["RE10-20"]] == np.inf
+    eng.run(until=4.5)  # field over at 3 h + one 1-h step; roads reopen without delay
+    assert eng.outage_until[t.index["RE10-20"]] == pytest.approx(4.0)
+    assert eng._up()[t.index["RE10-20"]]

@@ -359,6 +359,33 @@ class Engine:
                 self._damage(sites.astype(np.int64), forced.damage_state[hit].astype(np.int8))
             self._recompute()
             self._notify()
+        yield from self._hazard_over(fi, f)
+
+    def _hazard_over(self, fi: int, f: HazardField):
+        """A field covers its time span: its last frame holds for one more step, then the
+        hazard has passed. Temporary outages it caused end after their restore delays
+        (damage stays until repaired); roads regain their speed."""
+        t = f.times_h
+        if not len(t) or not any(kind == "outage" for items in self._plans[fi].values()
+                                 for kind, *_ in items):
+            return
+        step = float(t[-1] - t[-2]) if len(t) > 1 else 0.0
+        end = float(t[-1]) + step
+        if end > self.env.now:
+            yield self.env.timeout(end - self.env.now)
+        for m, items in self._plans[fi].items():
+            for kind, rule, idx in items:
+                if kind != "outage":
+                    continue
+                wet = idx[self.outage_until[idx] == np.inf]
+                if len(wet):
+                    back = self.env.now + rule.restore_delay_h
+                    self.outage_until[wet] = back
+                    self.env.process(self._reopen(back, wet))
+            if m == IntensityMeasure.FLOOD_DEPTH_M:
+                self.speed_factor = np.ones(self.twin.n)
+        self._recompute()
+        self._notify()
 
     def _reopen(self, at: float, comps: np.ndarray):
         yield self.env.timeout(max(at - self.env.now, 0.0))
