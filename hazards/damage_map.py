@@ -128,6 +128,10 @@ class DamageMapHazard:
         q = Path(p)
         return q if q.is_absolute() else self.context.base_dir / q
 
+    def check(self, sites: Sites) -> None:
+        """Validate against the city without keeping the field (it is cheap to build)."""
+        self.compute(sites)
+
     def compute(self, sites: Sites) -> HazardField:
         times: set[float] = set()
         f_time, f_site, f_ds, f_p = [], [], [], []

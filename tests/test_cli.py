@@ -162,3 +162,30 @@ assets = ["SUB"]
     r = twin("run", write(tmp_path, toml, "s.toml"), "--out", tmp_path / "t", "-q")
     assert r.returncode == 0, r.stderr
     assert Path(tmp_path / "t" / "curves.parquet").exists()
+
+
+def test_validate_checks_inputs_without_computing_hazards(monkeypatch, capsys):
+    import twin.run
+    from twin.cli import main
+
+    def boom(*a, **k):
+        raise AssertionError("validate must not compute hazard fields")
+
+    monkeypatch.setattr(twin.run, "hazard_field", boom)
+    root = Path(__file__).resolve().parents[1]
+    assert main(["validate", str(root / "scenarios" / "flood.yaml")]) == 0
+    assert "hazards: flood" in capsys.readouterr().out
+    # a bad asset in a damage map is still caught (cheap check)
+    assert main(["validate", str(root / "scenarios" / "demo.yaml")]) == 0
+
+
+def test_far_typhoon_track_warns_in_one_line(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "scenarios" / "typhoon.yaml").read_text()
+    text = text.replace("shift_to_lonlat: [113.578, 22.215]", "shift_to_lonlat: [150.0, 40.0]")
+    text = text.replace("../data/tracks", str(root / "data" / "tracks"))
+    assert "150.0, 40.0" in text
+    r = twin("validate", write(tmp_path, text))
+    assert r.returncode == 0
+    assert r.stderr.startswith("twin: warning: track SAOLA:2023 never comes within 300 km")
+    assert "Traceback" not in r.stderr and "hazard.check" not in r.stderr

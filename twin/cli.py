@@ -136,11 +136,11 @@ def cmd_validate(args) -> int:
     from twin.scenario import load_scenario
 
     spec = load_scenario(args.scenario)
-    prep = prepare(spec)
+    prep = prepare(spec, compute_hazards=False)
     t = prep.twin
+    kinds = ", ".join(h["type"] for h in spec.hazards)
     print(f"ok: {args.scenario}: city '{t.name}' with {t.n} components, "
-          f"{len(prep.fields)} hazard(s), {spec.realizations} realization(s) of "
-          f"{spec.horizon_h:g} h")
+          f"hazards: {kinds}; {spec.realizations} realization(s) of {spec.horizon_h:g} h")
     return 0
 
 
@@ -200,7 +200,14 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"twin: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    warnings.showwarning = _one_line_warning  # user-facing warnings, not source lines
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

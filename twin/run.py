@@ -75,8 +75,13 @@ def hazard_field(hazard, twin: Twin, *, use_cache: bool = True) -> HazardField:
 
 
 def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
-            net: LifelineNetwork | None = None) -> Prepared:
-    """Load the city, compile the twin, compute (or load) hazard fields, check references."""
+            net: LifelineNetwork | None = None, compute_hazards: bool = True) -> Prepared:
+    """Load the city, compile the twin, compute (or load) hazard fields, check references.
+
+    With ``compute_hazards=False`` (``twin validate``) every hazard is built from its
+    configuration, which checks its inputs (files, CRS, coverage), and hazards with a
+    cheap ``check(sites)`` run it, but no field is computed; ``fields`` is empty.
+    """
     if net is None:
         net = load_city(spec)
     twin = compile_twin(net)
@@ -88,7 +93,11 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
     fields = []
     for cfg in spec.hazard_configs():
         cls = hazard_class(cfg.type)
-        fields.append(hazard_field(cls.from_config(cfg, ctx), twin, use_cache=use_cache))
+        hazard = cls.from_config(cfg, ctx)
+        if compute_hazards:
+            fields.append(hazard_field(hazard, twin, use_cache=use_cache))
+        elif hasattr(hazard, "check"):
+            hazard.check(twin.sites)
     for i, iv in enumerate(spec.interventions):
         for a in iv.assets or ():
             if a not in twin.index:

@@ -461,6 +461,22 @@ class TyphoonHazard:
         return z0
 
     # ------------------------------------------------------------------ compute
+    def check(self, sites: Sites) -> None:
+        """Cheap validation for ``twin validate``: read and select the storm, apply the
+        transforms and find the closest approach (warns for a far track)."""
+        from pyproj import Transformer
+
+        fallback = None
+        if len(sites):
+            to_ll = Transformer.from_crs(sites.crs, "EPSG:4326", always_xy=True)
+            clon, clat = to_ll.transform(float(np.mean(sites.x_m)), float(np.mean(sites.y_m)))
+            fallback = (float(clon), float(clat))
+        city = self.city_lonlat(fallback)
+        track, _, _, ca_dist, _, _ = self.prepared(city)
+        warn = self._far_warning(track, ca_dist, city)
+        if warn:
+            warnings.warn(warn, TyphoonWarning, stacklevel=2)
+
     def compute(self, sites: Sites) -> HazardField:
         """Wind at ``sites`` and, with a ``flood`` block, the rain-driven flood depth."""
         wind = self._wind_field(sites)
