@@ -46,6 +46,7 @@ MAJOR = {"substation", "power_plant", "grid_supply", "treatment_plant", "pump_st
          "depot", "bridge"}
 
 CAMERAS = ("oblique", "top", "iso", "south", "north")
+SEA_RGB = (70, 120, 185)
 
 # hypsometric tint: elevation (m) -> RGB
 _HYPSO = np.array([
@@ -185,6 +186,14 @@ class Scene:
         self.z_top = float(np.nanmax(zf)) * ex
         self.p.add_mesh(grid, scalars="rgb", rgb=True, smooth_shading=True, ambient=0.35,
                         diffuse=0.7, specular=0.0, show_scalar_bar=False)
+        if (zs < 0).any():
+            # the sea at mean sea level, so a storm's rain on the sea bed does not read as land
+            sea = pv.StructuredGrid(x, y, np.zeros_like(zs))
+            sea.point_data["below_sea"] = (zs < 0).astype(float).ravel(order="F")
+            sea = sea.threshold(0.5, scalars="below_sea")
+            if sea.n_cells:
+                self.p.add_mesh(sea, color=SEA_RGB, opacity=0.9, lighting=False,
+                                show_scalar_bar=False)
 
     def _z(self, x, y):
         return self.run.ground_m(x, y) * self.opt.exaggeration + self._z_lift
