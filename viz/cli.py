@@ -193,6 +193,10 @@ def add_compare(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--labels", default=None, help="comma-separated labels (default: folder "
                    "names)")
+    p.add_argument("--mp4", type=Path, help="also write a side-by-side replay of the runs")
+    p.add_argument("--frames", type=int, default=120)
+    p.add_argument("--fps", type=int, default=12)
+    p.add_argument("--size", default="1920x540", help="WxH of the whole side-by-side video")
     p.set_defaults(func=cmd_compare)
 
 
@@ -205,8 +209,19 @@ def cmd_compare(args) -> int:
     labels = args.labels.split(",") if args.labels else [d.name or str(d) for d in args.run_dirs]
     if len(labels) != len(args.run_dirs):
         raise RunDirError(f"--labels has {len(labels)} names for {len(args.run_dirs)} runs")
-    runs = [RunData.from_dir(d, need_replay=False) for d in args.run_dirs]
+    runs = [RunData.from_dir(d, need_replay=args.mp4 is not None) for d in args.run_dirs]
     args.out.mkdir(parents=True, exist_ok=True)
     files = write_compare(runs, labels, args.out)
+    if args.mp4 is not None:
+        from viz.replay import write_side_by_side
+        from viz.scene import SceneOptions
+
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            raise RunDirError(f"--size must be WxH, got {args.size!r}") from None
+        write_side_by_side(runs, args.mp4, fps=args.fps, frames=args.frames,
+                           options=SceneOptions(size=(w, h)))
+        files.append(args.mp4)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

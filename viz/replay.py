@@ -96,6 +96,49 @@ def write_video(run: RunData, *, mp4: Path | None = None, gif: Path | None = Non
                         duration=int(1000 / fps), loop=0)
 
 
+def write_side_by_side(runs: list[RunData], mp4: Path, *, fps: int = 12, frames: int = 120,
+                       options: SceneOptions | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> None:
+    """One MP4 with the runs' scenes side by side at the same scenario times.
+
+    Each run gets an equal share of the width (same camera and options), so a planner
+    sees the baseline and the alternative fail and recover in step."""
+    import dataclasses
+
+    import imageio.v2 as iio2
+    import pyvista as pv
+
+    pv.OFF_SCREEN = True
+    options = options or SceneOptions()
+    w, h = options.size
+    each = (w // len(runs)) // 2 * 2
+    if each < 160 or h % 2:
+        raise RunDirError(f"--size {w}x{h} is too small for {len(runs)} runs side by side")
+    horizon = min(r.horizon_h for r in runs)
+    times = np.linspace(0.0, horizon, frames)
+    opt = dataclasses.replace(options, size=(each, h))
+    scenes = [Scene(r, opt) for r in runs]
+    try:
+        with atomic_file(mp4) as tmp:
+            wr = iio2.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                 quality=7, macro_block_size=2, pixelformat="yuv420p",
+                                 output_params=["-preset", "veryfast"])
+            try:
+                for k, t in enumerate(times):
+                    imgs = []
+                    for s in scenes:
+                        s.update(float(t))
+                        imgs.append(s.screenshot()[:, :, :3])
+                    wr.append_data(np.concatenate(imgs, axis=1))
+                    if progress is not None:
+                        progress(k + 1, len(times))
+            finally:
+                wr.close()
+    finally:
+        for s in scenes:
+            s.close()
+
+
 def _gif_frame(img: np.ndarray, max_width: int = 720) -> np.ndarray:
     """GIFs get large: keep them at most ``max_width`` wide (nearest-pixel downscale)."""
     h, w = img.shape[:2]
