@@ -18,11 +18,13 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/twin run scenarios/demo.yaml --out runs/demo --overwrite
 
-# the HTML replay test drives a real browser: Debian's chromium + chromedriver
+# the HTML replay test drives a real browser (Debian's chromium + chromedriver) and the
+# `twin view` test opens a window on a virtual display (xvfb)
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
-	    || echo "note: could not install chromium; the browser test will be skipped"; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  command -v xvfb-run >/dev/null || \
+	  { (apt-get update -qq && apt-get install -y -qq chromium chromium-driver xvfb xauth \
+	     >/dev/null) || echo "note: could not install chromium/xvfb; those tests will be skipped"; }
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q

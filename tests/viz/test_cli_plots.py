@@ -1,4 +1,5 @@
 import argparse
+import shutil
 
 import pandas as pd
 import pytest
@@ -63,3 +64,16 @@ def test_compare_writes_table(tiny_run, tmp_path):
     assert (out / "compare_curves.png").stat().st_size > 10_000
     with pytest.raises(InputError, match="two or more"):
         cmd_compare(argparse.Namespace(run_dirs=[tiny_run], out=out, labels=None))
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
+def test_view_opens_a_window_where_a_display_exists(tiny_run):
+    """On a virtual X display the window opens and stays up until closed (here: a timeout)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x900x24", "timeout", "15",
+                        sys.executable, "-m", "twin.cli", "view", str(tiny_run)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 124, r.stderr  # still running when the timeout closed it
+    assert "Traceback" not in r.stderr and "Error" not in r.stderr
