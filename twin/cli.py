@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_city(sub)
     _add_batch(sub)
+    from networks.importers.cli import add_import
+
+    add_import(sub)
     _add_flood(sub)
     _add_wind(sub)
     from viz.cli import add_compare, add_plot, add_replay, add_view

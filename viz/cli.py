@@ -209,10 +209,11 @@ def cmd_compare(args) -> int:
     labels = args.labels.split(",") if args.labels else [d.name or str(d) for d in args.run_dirs]
     if len(labels) != len(args.run_dirs):
         raise RunDirError(f"--labels has {len(labels)} names for {len(args.run_dirs)} runs")
-    runs = [RunData.from_dir(d, need_replay=args.mp4 is not None) for d in args.run_dirs]
+    mp4 = getattr(args, "mp4", None)
+    runs = [RunData.from_dir(d, need_replay=mp4 is not None) for d in args.run_dirs]
     args.out.mkdir(parents=True, exist_ok=True)
     files = write_compare(runs, labels, args.out)
-    if args.mp4 is not None:
+    if mp4 is not None:
         from viz.replay import write_side_by_side
         from viz.scene import SceneOptions
 
@@ -220,8 +221,8 @@ def cmd_compare(args) -> int:
             w, h = (int(v) for v in args.size.lower().split("x"))
         except ValueError:
             raise RunDirError(f"--size must be WxH, got {args.size!r}") from None
-        write_side_by_side(runs, args.mp4, fps=args.fps, frames=args.frames,
+        write_side_by_side(runs, mp4, fps=args.fps, frames=args.frames,
                            options=SceneOptions(size=(w, h)))
-        files.append(args.mp4)
+        files.append(mp4)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0
