@@ -27,6 +27,7 @@ browser:
 	     >/dev/null) || echo "note: could not install chromium/xvfb; those tests will be skipped"; }
 
 test: $(STAMP) browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
