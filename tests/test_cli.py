@@ -70,6 +70,7 @@ def test_run_writes_all_outputs(city, tmp_path):
     assert {"median", "p05", "p95"} <= set(sysm["time_to_90_h"])
     assert summ["loss_exceedance"]["repair_cost_usd"][0]["exceedance_probability"] == 1.0
     assert (out / "recovery.png").stat().st_size > 10_000
+    assert (out / "loss.png").stat().st_size > 10_000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
 
 

@@ -180,7 +180,7 @@ def cmd_run(args) -> int:
     summary = write_run(args.out, prep, results, overwrite=args.overwrite, started=t0)
     print(summary_table(summary))
     print(f"wrote {args.out}/ (curves, loss, events, metrics .parquet; summary.json; "
-          f"recovery.png; replay.npz) in {summary['wall_time_s']:.1f} s")
+          f"recovery.png, loss.png; replay.npz) in {summary['wall_time_s']:.1f} s")
     return 0
 
 

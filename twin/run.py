@@ -212,8 +212,11 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
         tables.metrics.to_parquet(tmp / "metrics.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
         save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
-        if plot:
+        if plot:  # the curve plots every run gets; `twin plot` makes the rest
             from viz.curves import save_recovery_png
+            from viz.plots import _save, loss_figure
+            from viz.rundata import RunData
 
             save_recovery_png(tables.curves, tmp / "recovery.png", summary, title=spec.name)
+            _save(loss_figure(RunData.from_dir(tmp, need_replay=False)), tmp / "loss.png")
     return summary

@@ -47,6 +47,7 @@ MAJOR = {"substation", "power_plant", "grid_supply", "treatment_plant", "pump_st
 
 CAMERAS = ("oblique", "top", "iso", "south", "north")
 SEA_RGB = (70, 120, 185)
+EYE_RGB = (150, 40, 160)  # not black: crews are black
 
 # hypsometric tint: elevation (m) -> RGB
 _HYPSO = np.array([
@@ -294,7 +295,7 @@ class Scene:
                                                              np.full(len(lx), self._wind_z)]))
                 self.p.add_mesh(line, color="#202020", line_width=3, lighting=False)
             self.eye = pv.PolyData(np.zeros((1, 3)))
-            self.p.add_mesh(self.eye, color="#101010", point_size=22,
+            self.p.add_mesh(self.eye, color=EYE_RGB, point_size=30,
                             render_points_as_spheres=True)
 
     def _add_crews(self) -> None:
@@ -329,6 +330,8 @@ class Scene:
             labels.append(["flood water", tuple(np.array(WATER_RGB) / 255)])
         if self.gust is not None:
             labels.append(["gust > 20 m/s", (0.47, 0.78, 1.0)])
+        if self.eye is not None:
+            labels.append(["typhoon eye, track", tuple(np.array(EYE_RGB) / 255)])
         p.add_legend(labels, bcolor="white", border=True, size=(0.16, 0.36),
                      loc="lower right", face="circle", background_opacity=0.8)
         # service gauge: a frame and a fill bar in normalized viewport coordinates
