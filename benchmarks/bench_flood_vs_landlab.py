@@ -143,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                        inflows=[Inflow("w", np.array([2]), np.array([2]), np.array([1.0]),
                                        TimeSeries.constant(1.0))], track_maxima=True)
     warm.advance_to(60.0)
+    # ... and the parallel step, used once the wet region passes PARALLEL_MIN_CELLS
+    big = FloodSolver(np.zeros((520, 520)), dx_m=DX, rain=[Hyetograph.constant(10.0)],
+                      track_maxima=True)
+    big.advance_to(2.0)
     bw = copy_bandwidth_gbs()
     print(f"numpy copy bandwidth: {bw:.2f} GB/s (read + write)")
     r1 = compare("inflow-driven flood", n, dur, 0.0, 60.0, bw)

@@ -37,6 +37,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from hazards.flood import _kernels as K
@@ -47,10 +48,10 @@ from twin.errors import HazardError
 _EDGE_INDEX = {"N": K.EDGE_N, "E": K.EDGE_E, "S": K.EDGE_S, "W": K.EDGE_W}
 
 #: Steps whose active area (cells inside the bounds) is smaller than this run the
-#: fused serial kernel (:func:`~hazards.flood._kernels.fused_step_serial`) instead of
-#: the two parallel passes. On the 2-core development machine, shared with other
+#: serial step kernel (:func:`~hazards.flood._kernels.step_serial`) instead of the
+#: chunked parallel one. On the 2-core development machine, shared with other
 #: jobs, a 50k-cell step took 0.7 ms serial against 3-20 ms with two OpenMP threads
-#: (threads waiting for a busy core); the parallel passes pay off on large grids only.
+#: (threads waiting for a busy core); the parallel kernel pays off on large grids only.
 PARALLEL_MIN_CELLS = 250_000
 
 
@@ -251,6 +252,7 @@ class FloodSolver:
         self._qy = [np.zeros((ny + 1, nx)), np.zeros((ny + 1, nx))]
         self._cur = 0
         self._fscale = np.ones((ny, nx))
+        self._starts: np.ndarray | None = None
         self.lo = np.full(ny, nx, dtype=np.int64)
         self.hi = np.zeros(ny, dtype=np.int64)
         self._s = _Scratch(
@@ -489,26 +491,20 @@ class FloodSolver:
         qx_o, qy_o = self._qx[self._cur], self._qy[self._cur]
         qx_n, qy_n = self._qx[1 - self._cur], self._qy[1 - self._cur]
         active = int(np.maximum(self.hi - self.lo, 0).sum())
-        if active < PARALLEL_MIN_CELLS:
-            K.fused_step_serial(
-                self.z, self.h, self.wall, self.manning, self._fx, self._fy, qx_o, qy_o, qx_n,
+        args = (self.z, self.h, self.wall, self.manning, self._fx, self._fy, qx_o, qy_o, qx_n,
                 qy_n, self.lo, self.hi, self.edge_kind, self.edge_eta, dt, self.dx_m, self.dy_m,
                 o.gravity_mps2, o.theta, o.min_flow_depth_m, int(self.track_maxima), t0,
                 o.wet_depth_m, self.max_depth_m, self.max_speed_mps, self.arrival_time_s,
                 rain_ms, self._rain_field, use_field, self._fscale, s.row_nflag, s.row_bin,
                 s.row_bout, s.row_clamp, s.row_hmax, s.row_wlo, s.row_whi)
+        if active < PARALLEL_MIN_CELLS:
+            K.step_serial(*args)
         else:
-            self._parallel_passes(dt, t0, rain_ms, use_field, qx_o, qy_o, qx_n, qy_n)
+            K.step_parallel(self._chunk_starts(), *args)
         self.cell_updates += active
         led = self.ledger
         b_out = float(s.row_bout.sum())
         clamp = float(s.row_clamp.sum())
-        if s.row_nflag.any():
-            withheld, clamp2 = K.limit_outflow(self.h, qx_n, qy_n, self.lo, self.hi, dt, self.dx_m,
-                                               self.dy_m, self._fscale, s.row_nflag, s.row_hmax,
-                                               s.row_wlo, s.row_whi)
-            b_out -= withheld
-            clamp += clamp2
         led.boundary_in_m3 += float(s.row_bin.sum())
         led.boundary_out_m3 += b_out
         led.roundoff_m3 += clamp
@@ -530,20 +526,13 @@ class FloodSolver:
         self.time_s = t0 + dt
         self.n_steps += 1
 
-    def _parallel_passes(self, dt: float, t0: float, rain_ms: float, use_field: int,
-                         qx_o: np.ndarray, qy_o: np.ndarray, qx_n: np.ndarray,
-                         qy_n: np.ndarray) -> None:
-        o = self.options
-        s = self._s
-        K.momentum_step(self.z, self.h, self.wall, self.manning, self._fx, self._fy, qx_o, qy_o,
-                        qx_n, qy_n, self.lo, self.hi, self.edge_kind, self.edge_eta, dt,
-                        self.dx_m, self.dy_m, o.gravity_mps2, o.theta, o.min_flow_depth_m,
-                        int(self.track_maxima), t0, o.wet_depth_m, self.max_depth_m,
-                        self.max_speed_mps, self.arrival_time_s)
-        K.continuity_step(self.h, self.wall, qx_n, qy_n, self.lo, self.hi, dt, self.dx_m,
-                          self.dy_m, rain_ms, self._rain_field, use_field, self._fscale,
-                          s.row_nflag, s.row_bin, s.row_bout, s.row_clamp, s.row_hmax, s.row_wlo,
-                          s.row_whi)
+    def _chunk_starts(self) -> np.ndarray:
+        """Row chunks of :func:`~hazards.flood._kernels.step_parallel`: one per thread."""
+        nt = numba.get_num_threads()
+        if self._starts is None or self._starts.size != nt + 1:
+            ny = self.shape[0]
+            self._starts = np.linspace(0, ny, min(nt, ny) + 1).round().astype(np.int64)
+        return self._starts
 
     def stable_dt(self) -> float:
         """The CFL time step for the current state (s), capped by ``max_dt_s``."""
