@@ -202,11 +202,10 @@ def wind_at_sites(steps: StormSteps, site_lat, site_lon, *, site_factor=None, si
     if engine == "numpy":
         return wind_at_sites_numpy(steps, lat, lon, site_factor=fac, site_gust=gust,
                                    inflow_deg=inflow_deg, max_distance_km=max_distance_km)
+    from hazards.typhoon.wind_kernels import empty_outputs
     from hazards.typhoon.wind_kernels import wind_at_sites as kernel
 
-    nt, n = len(steps), lat.shape[0]
-    sust = np.empty((nt, n), dtype=np.float32)
-    gst = np.empty((nt, n), dtype=np.float32)
+    sust, gst = empty_outputs(len(steps), lat.shape[0])  # see empty_outputs: page faults
     kernel(lat, lon, fac, gust, *steps.kernel_args(), math.radians(inflow_deg),
            max_distance_km * 1000.0, geo.R_EARTH_M, sust, gst)
     return sust, gst

@@ -27,10 +27,156 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import config
+from numba.extending import intrinsic
 
 #: sites per parallel block (writes to out[t, i] stay contiguous inside a block)
 BLOCK = 2048
+
+# --- branch-free exp / log (vectorisable; no libm calls) ---------------------------------
+# SVML is not available, so math.exp / math.log stay scalar libm calls and keep LLVM from
+# vectorising the loop over sites. The helpers below are polynomials with the binary
+# exponent handled by bit manipulation, in small LLVM intrinsics (bitcasts, integer shifts,
+# llvm.floor) so that every operation has a SIMD form:
+#
+# * :func:`_expf` float32 exp (Cephes expf, relative error < 3e-7 on [-87, 88]);
+# * :func:`_exp64` / :func:`_log64` float64 exp (Taylor, degree 8 on |y| <= ln2/2) and
+#   log (least-squares Chebyshev fit of ln(1+f)/f, degree 9, on [sqrt(1/2), sqrt(2)));
+#   relative / absolute error < 2e-9, used for the sensitive x = (rmw/r)^b.
+#
+# Pure-Python equivalents serve ``NUMBA_DISABLE_JIT=1``.
+
+_SQRTHF_BITS = 0x3F3504F3  # float32 bits of sqrt(1/2)
+_SQRTH_BITS = 0x3FE6A09E667F3BCD  # float64 bits of sqrt(1/2)
+
+if config.DISABLE_JIT:  # pragma: no cover - exercised only without the JIT
+    def _floor(x):
+        return type(x)(math.floor(x))
+
+    def _pow2(n):
+        return type(n)(2.0 ** int(n))
+
+    def _log_exponent(x):
+        m, e = math.frexp(float(x))  # x = m 2**e, m in [1/2, 1)
+        return type(x)(e if m >= math.sqrt(0.5) else e - 1)
+
+    def _log_mantissa(x):
+        return type(x)(math.ldexp(float(x), -int(_log_exponent(x))))
+else:
+    from llvmlite import ir as _ir
+
+    def _float_int(ty):
+        """(LLVM float type, LLVM int type of the same width, sqrt(1/2) bits, mantissa bits)"""
+        if ty == types.float32:
+            return _ir.FloatType(), _ir.IntType(32), _SQRTHF_BITS, 23
+        if ty == types.float64:
+            return _ir.DoubleType(), _ir.IntType(64), _SQRTH_BITS, 52
+        return None
+
+    @intrinsic
+    def _floor(typingctx, x):
+        """floor of a float32 / float64 (llvm.floor: vrndscale under SIMD)."""
+        if _float_int(x) is None:
+            return None
+        fty = _float_int(x)[0]
+
+        def codegen(context, builder, sig, args):
+            fn = builder.module.declare_intrinsic("llvm.floor", [fty])
+            return builder.call(fn, [args[0]])
+        return x(x), codegen
+
+    @intrinsic
+    def _pow2(typingctx, n):
+        """2**n for an integral n (float32: [-126, 127], float64: [-1022, 1023]), from the
+        exponent bits."""
+        if _float_int(n) is None:
+            return None
+        fty, ity, _, nm = _float_int(n)
+        bias = (1 << (ity.width - nm - 2)) - 1
+
+        def codegen(context, builder, sig, args):
+            i = builder.fptosi(args[0], ity)
+            i = builder.shl(builder.add(i, _ir.Constant(ity, bias)), _ir.Constant(ity, nm))
+            return builder.bitcast(i, fty)
+        return n(n), codegen
+
+    @intrinsic
+    def _log_exponent(typingctx, x):
+        """e (as a float) with x = m 2**e, m in [sqrt(1/2), sqrt(2)), for normal x > 0."""
+        if _float_int(x) is None:
+            return None
+        fty, ity, sq, nm = _float_int(x)
+
+        def codegen(context, builder, sig, args):
+            b = builder.sub(builder.bitcast(args[0], ity), _ir.Constant(ity, sq))
+            return builder.sitofp(builder.ashr(b, _ir.Constant(ity, nm)), fty)
+        return x(x), codegen
+
+    @intrinsic
+    def _log_mantissa(typingctx, x):
+        """m in [sqrt(1/2), sqrt(2)) with x = m 2**e, for normal x > 0."""
+        if _float_int(x) is None:
+            return None
+        fty, ity, sq, nm = _float_int(x)
+
+        def codegen(context, builder, sig, args):
+            b = builder.sub(builder.bitcast(args[0], ity), _ir.Constant(ity, sq))
+            b = builder.and_(b, _ir.Constant(ity, (1 << nm) - 1))
+            return builder.bitcast(builder.add(b, _ir.Constant(ity, sq)), fty)
+        return x(x), codegen
+
+
+@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _expf(y):
+    """exp(y) in float32 for y in [-87, 88] (clamped there), Cephes expf polynomial."""
+    y = min(max(y, np.float32(-87.0)), np.float32(88.0))
+    n = _floor(y * np.float32(1.44269504088896341) + np.float32(0.5))
+    y = y - n * np.float32(0.693359375)
+    y = y - n * np.float32(-2.12194440e-4)
+    z = y * y
+    p = np.float32(1.9875691500e-4)
+    p = p * y + np.float32(1.3981999507e-3)
+    p = p * y + np.float32(8.3334519073e-3)
+    p = p * y + np.float32(4.1665795894e-2)
+    p = p * y + np.float32(1.6666665459e-1)
+    p = p * y + np.float32(5.0000001201e-1)
+    return (p * z + y + np.float32(1.0)) * _pow2(n)
+
+
+@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _exp64(y):
+    """exp(y) in float64 for y in [-700, 700] (clamped there), relative error < 1e-9."""
+    y = min(max(y, -700.0), 700.0)
+    n = _floor(y * 1.4426950408889634 + 0.5)
+    y = (y - n * 0.693145751953125) - n * 1.4286068203094173e-06  # ln 2 = hi + lo
+    p = 2.48015873015873e-05
+    p = p * y + 0.0001984126984126984
+    p = p * y + 0.001388888888888889
+    p = p * y + 0.008333333333333333
+    p = p * y + 0.041666666666666664
+    p = p * y + 0.16666666666666666
+    p = p * y + 0.5
+    p = p * y + 1.0
+    return (p * y + 1.0) * _pow2(n)
+
+
+@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _log64(x):
+    """ln(x) in float64 for normal x > 0, absolute error < 2e-9."""
+    e = _log_exponent(x)
+    f = _log_mantissa(x) - 1.0
+    p = -0.07638592451282993
+    p = p * f + 0.12914170324156782
+    p = p * f - 0.1324084269354533
+    p = p * f + 0.14180078718728542
+    p = p * f - 0.16609126504948107
+    p = p * f + 0.20002071674782576
+    p = p * f - 0.2500158512304325
+    p = p * f + 0.33333324023639416
+    p = p * f - 0.4999998829414201
+    p = p * f + 1.0000000000182154
+    return e * 0.6931471805599453 + f * p
 
 
 @njit(cache=True, inline="always", fastmath=True)
@@ -76,18 +222,65 @@ def _offset(lat_r: float, lon_r: float, cos_h: float, sin_h: float, clat: float,
     return r_earth * (cos_h * ccos_h - sin_h * csin_h) * dlon, r_earth * (lat_r - clat)
 
 
-@njit(parallel=True, cache=True)
-def _site_trig(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray, lat_r: np.ndarray,
-               lon_r: np.ndarray, cos_h: np.ndarray, sin_h: np.ndarray) -> None:
+@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+def _speed_simd(dx: float, dy: float, r2: float, x: float, rmw: float, bdp_rho: float,
+                half_f: float, vte: float, vtn: float, vt: float, vscale: float,
+                hemi_ca: float, sa: float) -> float:
+    """:func:`_speed` for the vectorised loop of :func:`wind_at_sites`: float32 arguments
+    and arithmetic, no calls, so that LLVM emits SIMD code for it.
+
+    ``r2`` = dx^2 + dy^2 and ``x`` = (rmw / r)^b come from float64 (the profile is
+    sensitive to the exponent: x e^-x has relative error (x - 1) times that of x);
+    ``hemi_ca`` = hemi cos(a), ``sa`` = sin(a).
+    """
+    r2 = max(np.float32(1.0), r2)
+    r = math.sqrt(r2)
+    inv_r = np.float32(1.0) / r
+    # x e^-x; beyond x = 87 it is < 1e-35, zero in float32 as in the float64 reference
+    xex = x * _expf(-x)
+    if x > np.float32(87.0):
+        xex = np.float32(0.0)
+    ex = dx * inv_r
+    ey = dy * inv_r
+    rf2 = half_f * r
+    v = vscale * (math.sqrt(bdp_rho * xex + rf2 * rf2) - rf2)
+    c = min(np.float32(1.0), rmw * inv_r)
+    vang = max(np.float32(0.0), v - c * vt)
+    u = vang * (-hemi_ca * ey - sa * ex) + c * vte
+    w = vang * (hemi_ca * ex - sa * ey) + c * vtn
+    return math.sqrt(u * u + w * w)
+
+
+@njit(cache=True)
+def _step_constants(c_lat_deg, c_lon_deg, rmw_m, b, dp_pa, rho, f, vt_east, vt_north, vscale,
+                    hemi, cos_a):
+    """Per-step constants of :func:`wind_at_sites`: float64 ``[T, 6]`` (eye latitude and
+    longitude in rad, cos and sin of half the latitude, 1/rmw^2, -b/2) and float32
+    ``[T, 8]`` (rmw, b dp/rho, f/2, vt_e, vt_n, |vt|, vscale, hemi cos a)."""
+    nt = c_lat_deg.shape[0]
     deg = math.pi / 180.0
-    for i in prange(site_lat_deg.shape[0]):
-        lat_r[i] = site_lat_deg[i] * deg
-        lon_r[i] = site_lon_deg[i] * deg
-        cos_h[i] = math.cos(0.5 * lat_r[i])
-        sin_h[i] = math.sin(0.5 * lat_r[i])
+    c64 = np.empty((nt, 6))
+    c32 = np.empty((nt, 8), dtype=np.float32)
+    for k in range(nt):
+        clat = c_lat_deg[k] * deg
+        c64[k, 0] = clat
+        c64[k, 1] = c_lon_deg[k] * deg
+        c64[k, 2] = math.cos(0.5 * clat)
+        c64[k, 3] = math.sin(0.5 * clat)
+        c64[k, 4] = 1.0 / (rmw_m[k] * rmw_m[k])
+        c64[k, 5] = -0.5 * b[k]
+        c32[k, 0] = rmw_m[k]
+        c32[k, 1] = b[k] * dp_pa[k] / rho[k]
+        c32[k, 2] = 0.5 * f[k]
+        c32[k, 3] = vt_east[k]
+        c32[k, 4] = vt_north[k]
+        c32[k, 5] = math.sqrt(vt_east[k] * vt_east[k] + vt_north[k] * vt_north[k])
+        c32[k, 6] = vscale[k]
+        c32[k, 7] = hemi[k] * cos_a
+    return c64, c32
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, error_model="numpy", boundscheck=False)
 def wind_at_sites(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray, site_factor: np.ndarray,
                   site_gust: np.ndarray, c_lat_deg: np.ndarray, c_lon_deg: np.ndarray,
                   rmw_m: np.ndarray, b: np.ndarray, dp_pa: np.ndarray, rho: np.ndarray,
@@ -97,42 +290,97 @@ def wind_at_sites(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray, site_facto
     """Sustained and gust wind (m/s) at ``n`` sites for ``T`` steps, into ``out_*[T, n]``.
 
     Parallel over blocks of sites; inside a block, time steps outer and sites inner so
-    that the float32 outputs are written contiguously.
+    that the float32 outputs are written contiguously. Per step two branch-free loops over
+    the block's sites, which LLVM vectorises (selects only, polynomial exp / log):
+
+    1. float64: offset from the eye (longitude differences cancel), the cut-off test and
+       x = (rmw/r)^b = exp(-b/2 ln(r^2/rmw^2)), rounded to float32 into block buffers;
+    2. float32 (full SIMD width): the rest of the profile, the asymmetry and the outputs.
+
+    Within ~1e-6 of the float64 numpy reference (relative, absolute below 1 m/s).
     """
     n = site_lat_deg.shape[0]
-    nt = c_lat_deg.shape[0]
     deg = math.pi / 180.0
-    cos_a = math.cos(inflow_rad)
-    sin_a = math.sin(inflow_rad)
-    lat_r = np.empty(n)
-    lon_r = np.empty(n)
-    cos_h = np.empty(n)
-    sin_h = np.empty(n)
-    _site_trig(site_lat_deg, site_lon_deg, lat_r, lon_r, cos_h, sin_h)
-    nblocks = (n + BLOCK - 1) // BLOCK
+    sa = np.float32(math.sin(inflow_rad))
+    c64, c32 = _step_constants(c_lat_deg, c_lon_deg, rmw_m, b, dp_pa, rho, f, vt_east,
+                               vt_north, vscale, hemi, math.cos(inflow_rad))
+    nt = c64.shape[0]
     max2 = max_dist_m * max_dist_m
+    two_pi = 2.0 * math.pi
+    nblocks = (n + BLOCK - 1) // BLOCK
     for blk in prange(nblocks):
         i0 = blk * BLOCK
-        i1 = min(n, i0 + BLOCK)
+        m = min(n, i0 + BLOCK) - i0
+        # site terms of the block (float64 position, float32 exposure) and step buffers
+        lat_r = np.empty(m)
+        lon_r = np.empty(m)
+        cos_h = np.empty(m)
+        sin_h = np.empty(m)
+        fac = np.empty(m, dtype=np.float32)
+        gfac = np.empty(m, dtype=np.float32)
+        dx32 = np.empty(m, dtype=np.float32)
+        dy32 = np.empty(m, dtype=np.float32)
+        r232 = np.empty(m, dtype=np.float32)
+        x32 = np.empty(m, dtype=np.float32)
+        fac_k = np.empty(m, dtype=np.float32)
+        for j in range(m):
+            la = site_lat_deg[i0 + j] * deg
+            lat_r[j] = la
+            lon_r[j] = site_lon_deg[i0 + j] * deg
+            cos_h[j] = math.cos(0.5 * la)
+            sin_h[j] = math.sin(0.5 * la)
+            fac[j] = site_factor[i0 + j]
+            gfac[j] = site_gust[i0 + j]
         for k in range(nt):
-            clat = c_lat_deg[k] * deg
-            clon = c_lon_deg[k] * deg
-            ccos = math.cos(0.5 * clat)
-            csin = math.sin(0.5 * clat)
-            vt = math.sqrt(vt_east[k] * vt_east[k] + vt_north[k] * vt_north[k])
-            bdp_rho = b[k] * dp_pa[k] / rho[k]
-            log_rmw = math.log(rmw_m[k])
-            half_f = 0.5 * f[k]
-            for i in range(i0, i1):
-                dx, dy = _offset(lat_r[i], lon_r[i], cos_h[i], sin_h[i], clat, clon, ccos, csin,
-                                 r_earth_m)
-                s = 0.0
-                if dx * dx + dy * dy <= max2:
-                    s = _speed(dx, dy, rmw_m[k], log_rmw, b[k], bdp_rho, half_f, vt_east[k],
-                               vt_north[k], vt, vscale[k], hemi[k], cos_a,
-                               sin_a) * site_factor[i]
-                out_sustained[k, i] = s
-                out_gust[k, i] = s * site_gust[i]
+            clat = c64[k, 0]
+            clon = c64[k, 1]
+            ccos = r_earth_m * c64[k, 2]
+            csin = r_earth_m * c64[k, 3]
+            inv_rmw2 = c64[k, 4]
+            mhalf_b = c64[k, 5]
+            # pass 1 (float64)
+            for j in range(m):
+                dlon = lon_r[j] - clon
+                dlon = dlon - two_pi if dlon >= math.pi else dlon
+                dlon = dlon + two_pi if dlon < -math.pi else dlon
+                dx = (cos_h[j] * ccos - sin_h[j] * csin) * dlon
+                dy = r_earth_m * (lat_r[j] - clat)
+                r2 = dx * dx + dy * dy
+                dx32[j] = dx
+                dy32[j] = dy
+                r232[j] = r2
+                # (rmw/r)^b, capped at e^88 (float32 range; x e^-x is 0 there anyway)
+                x32[j] = _exp64(min(88.0, mhalf_b * _log64(max(1.0, r2) * inv_rmw2)))
+                # the cut-off folded into the exposure factor
+                fac_k[j] = fac[j] if r2 <= max2 else np.float32(0.0)
+            # pass 2 (float32)
+            rmw = c32[k, 0]
+            bdp_rho = c32[k, 1]
+            half_f = c32[k, 2]
+            vte = c32[k, 3]
+            vtn = c32[k, 4]
+            vt = c32[k, 5]
+            vsc = c32[k, 6]
+            hca = c32[k, 7]
+            os_ = out_sustained[k, i0:i0 + m]
+            og = out_gust[k, i0:i0 + m]
+            for j in range(m):
+                s = _speed_simd(dx32[j], dy32[j], r232[j], x32[j], rmw, bdp_rho, half_f, vte,
+                                vtn, vt, vsc, hca, sa) * fac_k[j]
+                os_[j] = s
+                og[j] = s * gfac[j]
+
+
+@njit(cache=True)
+def empty_outputs(nt: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two uninitialised ``float32[nt, n]`` output arrays for :func:`wind_at_sites`.
+
+    Allocated by numba's runtime (malloc) rather than by numpy, which advises the kernel
+    to back large arrays with transparent huge pages: on the virtual machines measured,
+    the first touch of fresh huge pages cost ~1.2 s per 800 MB against ~0.2 s for 4 KiB
+    pages, more than the whole computation of 10^8 site-steps.
+    """
+    return np.empty((nt, n), dtype=np.float32), np.empty((nt, n), dtype=np.float32)
 
 
 @njit(parallel=True, cache=True, fastmath=True)

@@ -142,3 +142,18 @@ def test_wind_on_grid_shape_and_projection(make_track):
     s, g = wind_on_grid(steps, transform, (40, 50), "EPSG:32649", z0_m=0.03)
     assert s.shape == g.shape == (3, 40, 50) and s.dtype == np.float32
     assert np.all(g >= s) and s.max() > 10
+
+
+def test_kernel_polynomial_exp_log_accuracy():
+    # the branch-free exp / log of the vectorised wind kernel against numpy's
+    from hazards.typhoon.wind_kernels import _exp64, _expf, _log64
+
+    y = np.linspace(-87.0, 88.0, 20001)
+    got = np.array([_expf(np.float32(v)) for v in y.astype(np.float32)], dtype=float)
+    ref = np.exp(y.astype(np.float32).astype(float))
+    assert np.max(np.abs(got / ref - 1.0)) < 5e-7
+    got = np.array([_exp64(v) for v in np.linspace(-300.0, 300.0, 20001)])
+    assert np.max(np.abs(got / np.exp(np.linspace(-300.0, 300.0, 20001)) - 1.0)) < 1e-9
+    x = np.exp(np.linspace(-60.0, 60.0, 20001))
+    got = np.array([_log64(v) for v in x])
+    assert np.max(np.abs(got - np.log(x))) < 1e-8
