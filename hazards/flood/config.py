@@ -458,21 +458,13 @@ def _manning(config: FloodConfig, grid: FloodGrid, ccrs: str) -> np.ndarray | fl
 
 def read_manning_raster(path: Path, grid: FloodGrid) -> np.ndarray:
     """Manning's n raster resampled (nearest) onto the grid; must cover it with values in (0, 1]."""
-    import rasterio
     from affine import Affine
-    from rasterio.errors import RasterioIOError
     from rasterio.warp import Resampling, reproject
 
+    from hazards.flood.dem import open_raster
+
     where = str(path)
-    if not Path(path).exists():
-        raise HazardError("Manning raster not found", where=where)
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise HazardError(f"not a raster GDAL can read ({exc})", where=where) from None
-    with src:
-        if src.crs is None:
-            raise HazardError("Manning raster has no CRS", where=where)
+    with open_raster(path, "Manning raster") as src:
         data = src.read(1, masked=True).astype(np.float64)
         a = np.where(np.ma.getmaskarray(data), np.nan, np.ma.getdata(data))
         out = np.full(grid.shape, np.nan)

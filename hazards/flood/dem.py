@@ -20,6 +20,8 @@ Rules
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,26 +122,36 @@ def is_projected(crs: str) -> bool:
     return bool(CRS.from_user_input(crs).is_projected)
 
 
-def load_dem(path: Path | str, *, target_crs: str | None = None, bytes_per_cell: int = 100
-             ) -> FloodGrid:
-    """Read a DEM (see the module rules); elevations float64 with NaN for no data."""
+@contextmanager
+def open_raster(path: Path | str, what: str, *, crs_hint: str = "") -> Iterator:
+    """Open a raster with rasterio; a missing, unreadable or CRS-less file is a one-line
+    :class:`HazardError` naming it (``what`` says which input it is)."""
     import rasterio
     from rasterio.errors import RasterioIOError
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
 
-    path = Path(path)
     where = str(path)
-    if not path.exists():
-        raise HazardError("DEM file not found", where=where)
+    if not Path(path).exists():
+        raise HazardError(f"{what} file not found", where=where)
     try:
         src = rasterio.open(path)
     except RasterioIOError as exc:
         raise HazardError(f"not a raster GDAL can read ({exc})", where=where) from None
     with src:
         if src.crs is None:
-            raise HazardError(
-                "DEM has no CRS; give the file a projected CRS (a .prj beside an .asc, or "
-                "gdal_edit.py -a_srs EPSG:xxxx)", where=where)
+            raise HazardError(f"{what} has no CRS" + (f"; {crs_hint}" if crs_hint else ""),
+                              where=where)
+        yield src
+
+
+def load_dem(path: Path | str, *, target_crs: str | None = None, bytes_per_cell: int = 100
+             ) -> FloodGrid:
+    """Read a DEM (see the module rules); elevations float64 with NaN for no data."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    path = Path(path)
+    where = str(path)
+    with open_raster(path, "DEM", crs_hint="give the file a projected CRS (a .prj beside an "
+                     ".asc, or gdal_edit.py -a_srs EPSG:xxxx)") as src:
         t = src.transform
         if t.b != 0 or t.d != 0:
             raise HazardError("DEM is rotated or sheared; warp it to a north-up grid first",
