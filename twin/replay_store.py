@@ -21,6 +21,7 @@ key                       meaning
 ``grid__<measure>__times_h`` (T,) hours since scenario start
 ``grid__<measure>__transform`` (6,) affine of that grid
 ``track_lonlat``          optional (k, 2) lon/lat of a typhoon track, ``track_times_h`` (k,)
+``t0_utc``                optional () str, the UTC time of scenario t = 0 (ISO 8601)
 ========================  ==================================================================
 """
 
@@ -66,6 +67,9 @@ def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) ->
             arrays[f"{key}__values"] = vals[::k]
             arrays[f"{key}__times_h"] = times[::k]
             arrays[f"{key}__transform"] = np.asarray(g.transform, dtype=float)
+        t0 = f.meta.get("t0_utc") if f.meta else None
+        if t0 and "t0_utc" not in arrays:  # the real time of scenario t = 0 (storms)
+            arrays["t0_utc"] = np.asarray(str(t0))
         track = f.meta.get("track_lonlat") if f.meta else None
         if track is not None and "track_lonlat" not in arrays:
             arrays["track_lonlat"] = np.asarray(track, dtype=float)

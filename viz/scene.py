@@ -57,6 +57,18 @@ _HYPSO = np.array([
 ], dtype=float)
 
 
+def clock_text(t_h: float, t0_utc: object = None) -> str:
+    """Scenario time and the wall-clock time it stands for: the real UTC date and time
+    when the run knows when t = 0 was (a storm's track), else day and time of day."""
+    if t0_utc is not None and str(t0_utc):
+        t0 = np.datetime64(str(t0_utc).rstrip("Z"))
+        wall = t0 + np.timedelta64(int(round(t_h * 3600)), "s")
+        return f"t = {t_h:6.1f} h   {np.datetime_as_string(wall, unit='m').replace('T', ' ')} UTC"
+    day, hh = divmod(t_h, 24.0)
+    minutes = int(round(hh * 60)) % (24 * 60)
+    return f"t = {t_h:6.1f} h   (day {int(day) + 1}, {minutes // 60:02d}:{minutes % 60:02d})"
+
+
 def hypsometric_rgb(z: np.ndarray) -> np.ndarray:
     """RGB uint8 of a hypsometric tint for elevations ``z`` (m)."""
     z = np.nan_to_num(np.asarray(z, float), nan=0.0)
@@ -453,10 +465,8 @@ class Scene:
             self.crews.points[:] = pts
             self.crews.Modified()
         # overlays
-        day, hh = divmod(t, 24.0)
         n_bad = int(np.count_nonzero((s != st.WORKING) & (s != st.RESTORED)))
-        self.clock.SetText(2, f"t = {t:6.1f} h   (day {int(day) + 1}, {int(hh):02d}:"
-                              f"{int(round((hh % 1) * 60)) % 60:02d})\n"
+        self.clock.SetText(2, f"{clock_text(t, self.run.replay.get('t0_utc'))}\n"
                               f"realization {self.realization}   out of service: {n_bad}")
         q = self.run.service_at(t, self.opt.realization)
         x0, y0, x1, y1 = self._gauge_box

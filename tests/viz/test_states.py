@@ -61,3 +61,10 @@ def test_crew_moves_linearly_between_jobs():
     assert np.allclose(xy[4, 0], [100, 200]) and np.allclose(xy[5, 0], [100, 200])
     assert act[:, 0].tolist() == [st.CREW_IDLE, st.CREW_TRAVELLING, st.CREW_IDLE,
                                   st.CREW_TRAVELLING, st.CREW_REPAIRING, st.CREW_IDLE]
+
+
+def test_clock_shows_scenario_and_wall_clock_time():
+    from viz.scene import clock_text
+
+    assert clock_text(25.5) == "t =   25.5 h   (day 2, 01:30)"
+    assert clock_text(6.0, "2023-09-01T00:00:00Z") == "t =    6.0 h   2023-09-01 06:00 UTC"
