@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from viz.rundata import RunDirError
+from viz.errors import RunDirError
 
 _FMT = argparse.RawDescriptionHelpFormatter
 
@@ -29,7 +29,7 @@ def _size(text: str) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------- replay
 def add_replay(sub) -> None:
-    from viz.scene import CAMERAS
+    from viz.options import CAMERAS
 
     p = sub.add_parser(
         "replay", formatter_class=_FMT,

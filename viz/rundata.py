@@ -15,11 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from twin.errors import InputError
-
-
-class RunDirError(InputError):
-    """A run directory is missing or lacks a file that a view needs."""
+from viz.errors import RunDirError
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from viz import states as st
+from viz.options import CAMERAS
 from viz.rundata import RunData
 
 WET_M = 0.05
@@ -45,7 +46,6 @@ NETWORK_RGB = {"power": (70, 70, 80), "water": (0, 150, 160), "roads": (150, 150
 MAJOR = {"substation", "power_plant", "grid_supply", "treatment_plant", "pump_station", "tank",
          "depot", "bridge"}
 
-CAMERAS = ("oblique", "top", "iso", "south", "north")
 SEA_RGB = (70, 120, 185)
 EYE_RGB = (150, 40, 160)  # not black: crews are black
 

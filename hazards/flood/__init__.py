@@ -14,8 +14,9 @@ The command line lives in :mod:`hazards.flood.cli`. Submodules load lazily so th
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from twin.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from hazards.flood.config import FloodConfig
@@ -51,7 +52,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'hazards.flood' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -14,25 +14,30 @@ surge), :mod:`.hazard` (the scenario hazard), :mod:`.cli` (``twin wind``); const
 with their sources in ``data/wind_constants.yaml``.
 """
 
-from hazards.typhoon.hazard import TyphoonConfig, TyphoonHazard, TyphoonWarning
-from hazards.typhoon.rain import RainSeries, rcliper_rate_mmh
-from hazards.typhoon.tracks import (
-    Track,
-    TrackList,
-    change_speed,
-    load_track,
-    read_tracks,
-    rotate,
-    scale_intensity,
-    select_storm,
-    shift,
-    shift_to,
-)
-from hazards.typhoon.wind import storm_steps, wind_at_sites, wind_at_sites_numpy, wind_on_grid
+from __future__ import annotations
 
-__all__ = [
-    "RainSeries", "Track", "TrackList", "TyphoonConfig", "TyphoonHazard", "TyphoonWarning",
-    "change_speed", "load_track", "rcliper_rate_mmh", "read_tracks", "rotate",
-    "scale_intensity", "select_storm", "shift", "shift_to", "storm_steps", "wind_at_sites",
-    "wind_at_sites_numpy", "wind_on_grid",
-]
+from twin.lazy import lazy_getattr
+
+_WHERE = {
+    "TyphoonConfig": "hazards.typhoon.hazard",
+    "TyphoonHazard": "hazards.typhoon.hazard",
+    "TyphoonWarning": "hazards.typhoon.hazard",
+    "RainSeries": "hazards.typhoon.rain",
+    "rcliper_rate_mmh": "hazards.typhoon.rain",
+    "Track": "hazards.typhoon.tracks",
+    "TrackList": "hazards.typhoon.tracks",
+    "change_speed": "hazards.typhoon.tracks",
+    "load_track": "hazards.typhoon.tracks",
+    "read_tracks": "hazards.typhoon.tracks",
+    "rotate": "hazards.typhoon.tracks",
+    "scale_intensity": "hazards.typhoon.tracks",
+    "select_storm": "hazards.typhoon.tracks",
+    "shift": "hazards.typhoon.tracks",
+    "shift_to": "hazards.typhoon.tracks",
+    "storm_steps": "hazards.typhoon.wind",
+    "wind_at_sites": "hazards.typhoon.wind",
+    "wind_at_sites_numpy": "hazards.typhoon.wind",
+    "wind_on_grid": "hazards.typhoon.wind",
+}
+__all__ = sorted(_WHERE)
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -11,10 +11,16 @@ records its rules and parameters in ``meta``. wntr and pandapower are imported
 only when used.
 """
 
-from networks.importers._common import ImportedPart
-from networks.importers.city import city_from_parts, road_grid_proxy
-from networks.importers.epanet import from_epanet
-from networks.importers.power import from_pandapower
+from __future__ import annotations
 
-__all__ = ["ImportedPart", "city_from_parts", "from_epanet", "from_pandapower",
-           "road_grid_proxy"]
+from twin.lazy import lazy_getattr
+
+_WHERE = {
+    "ImportedPart": "networks.importers._common",
+    "city_from_parts": "networks.importers.city",
+    "road_grid_proxy": "networks.importers.city",
+    "from_epanet": "networks.importers.epanet",
+    "from_pandapower": "networks.importers.power",
+}
+__all__ = sorted(_WHERE)
+__getattr__ = lazy_getattr(__name__, _WHERE)
