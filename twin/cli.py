@@ -162,15 +162,14 @@ def cmd_city(args) -> int:
 def cmd_run(args) -> int:
     from tqdm import tqdm
 
+    from twin.output import check_output
     from twin.run import prepare, run_monte_carlo, write_run
     from twin.scenario import load_scenario
 
     t0 = time.perf_counter()
     spec = load_scenario(args.scenario, realizations=args.realizations, seed=args.seed,
                          workers=args.workers)
-    if args.out.exists() and not args.overwrite:
-        raise InputError("output directory exists; pass --overwrite to replace it",
-                         where=str(args.out))
+    check_output(args.out, overwrite=args.overwrite)  # before the long work
     print(f"preparing '{spec.name}' ...", file=sys.stderr)
     prep = prepare(spec, use_cache=not args.no_cache)
     bar = tqdm(total=spec.realizations, desc="realizations", unit="run", disable=args.quiet,

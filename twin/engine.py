@@ -117,7 +117,7 @@ class Engine:
         self.exempt = np.zeros(n, dtype=bool)
         self.backup_left = twin.backup_h.astype(float).copy()
         self.backup_since = np.full(n, np.nan)
-        self.speed_factor = np.ones(n)
+        self.edge_time_h = twin.travel_h  # current road travel times (floods slow roads)
         self.prev_deps_ok = np.ones(n, dtype=bool)
         self._has_dep = np.diff(twin.dep_indptr) > 0
         self._primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
@@ -212,14 +212,11 @@ class Engine:
 
     def result(self) -> RealizationResult:
         """The realization's record up to now."""
-        if self._ev:
-            ev_t = np.concatenate([np.full(len(c), t) for t, c, _, _ in self._ev_rows()])
-            ev_c = np.concatenate([c for _, c, _, _ in self._ev_rows()])
-            ev_y = np.concatenate([np.full(len(c), y, np.int8) for _, c, y, _ in self._ev_rows()])
-            ev_w = np.concatenate([np.full(len(c), w, np.int16) for _, c, _, w in self._ev_rows()])
-        else:
-            ev_t, ev_c = np.zeros(0), np.zeros(0, np.int64)
-            ev_y, ev_w = np.zeros(0, np.int8), np.zeros(0, np.int16)
+        sizes = [len(c) for _, c, _, _ in self._ev]
+        ev_t = np.repeat(np.array([t for t, _, _, _ in self._ev], dtype=float), sizes)
+        ev_c = np.concatenate([c for _, c, _, _ in self._ev]) if sizes else np.zeros(0, np.int64)
+        ev_y = np.repeat(np.array([y for _, _, y, _ in self._ev], dtype=np.int8), sizes)
+        ev_w = np.repeat(np.array([w for _, _, _, w in self._ev], dtype=np.int16), sizes)
         t = np.array(self._hist_t)
         q = np.array(self._hist_q)
         # keep the last record of each time (several changes can happen at one instant)
@@ -229,9 +226,6 @@ class Engine:
                                  tuple(self.crew_names))
 
     # ------------------------------------------------------------------ internals
-    def _ev_rows(self):
-        return self._ev
-
     def _log(self, comps: np.ndarray, event: str, crew: int = -1) -> None:
         if len(comps):
             self._ev.append((self.now, np.asarray(comps, dtype=np.int64), EV[event], crew))
@@ -348,9 +342,8 @@ class Engine:
                             self.outage_until[dry] = back
                             self.env.process(self._reopen(back, dry))
                 if m == IntensityMeasure.FLOOD_DEPTH_M:
-                    roads = t.network == NET_INDEX[NetworkKind.ROADS]
-                    self.speed_factor = np.where(roads & t.is_edge,
-                                                 pregnolato_speed_factor(im), 1.0)
+                    # travel_h is inf off the road edges, so the factor only acts on roads
+                    self.edge_time_h = t.travel_h / pregnolato_speed_factor(im)
             due = ~applied & (forced.time_h <= th + 1e-9)
             if due.any():
                 hit = due & (self._forced_u[fi] < forced.probability)
@@ -383,7 +376,7 @@ class Engine:
                     self.outage_until[wet] = back
                     self.env.process(self._reopen(back, wet))
             if m == IntensityMeasure.FLOOD_DEPTH_M:
-                self.speed_factor = np.ones(self.twin.n)
+                self.edge_time_h = self.twin.travel_h
         self._recompute()
         self._notify()
 
@@ -433,14 +426,13 @@ class Engine:
         if not len(jobs):
             return None
         passable = self._up()
-        edge_time = t.travel_h / self.speed_factor
         road_edge = t.is_edge[jobs] & (t.network[jobs] == NET_INDEX[NetworkKind.ROADS])
         acc = t.access_node[jobs]
         target = np.zeros(t.n, dtype=bool)
         target[acc[~road_edge]] = True
         target[t.edge_u[jobs[road_edge]]] = True
         target[t.edge_v[jobs[road_edge]]] = True
-        dist = travel_times(loc, passable, edge_time, t.adj_indptr, t.adj_node, t.adj_edge,
+        dist = travel_times(loc, passable, self.edge_time_h, t.adj_indptr, t.adj_node, t.adj_edge,
                             target, int(target.sum()))
         tt = np.where(road_edge, np.minimum(dist[t.edge_u[jobs]], dist[t.edge_v[jobs]]),
                       dist[acc])

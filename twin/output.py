@@ -20,15 +20,21 @@ class OutputExistsError(InputError):
     """The output directory exists and overwriting was not asked for."""
 
 
-@contextlib.contextmanager
-def atomic_dir(out: Path | str, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary directory that becomes ``out`` when the block succeeds."""
+def check_output(out: Path | str, *, overwrite: bool = False) -> None:
+    """Refuse an existing ``out`` unless overwriting (call it before long work, too)."""
     out = Path(out)
     if out.exists() and not overwrite:
         raise OutputExistsError("output directory exists; pass --overwrite to replace it",
                                 where=str(out))
     if out.exists() and not out.is_dir():
         raise OutputExistsError("output path exists and is not a directory", where=str(out))
+
+
+@contextlib.contextmanager
+def atomic_dir(out: Path | str, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory that becomes ``out`` when the block succeeds."""
+    out = Path(out)
+    check_output(out, overwrite=overwrite)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

@@ -214,9 +214,8 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
         save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
         if plot:  # the curve plots every run gets; `twin plot` makes the rest
             from viz.curves import save_recovery_png
-            from viz.plots import _save, loss_figure
-            from viz.rundata import RunData
+            from viz.plots import loss_figure, save_figure
 
             save_recovery_png(tables.curves, tmp / "recovery.png", summary, title=spec.name)
-            _save(loss_figure(RunData.from_dir(tmp, need_replay=False)), tmp / "loss.png")
+            save_figure(loss_figure(tables.loss, spec.name), tmp / "loss.png")
     return summary

@@ -24,7 +24,8 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Write a figure atomically (temporary file, then rename) and close it."""
     plt = _plt()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=110)
@@ -33,11 +34,10 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def loss_figure(run: RunData):
+def loss_figure(loss: pd.DataFrame, title: str):
     """Cumulative customer-hours lost and repair cost over time (median, 5-95 %), and the
-    loss exceedance curves across realizations."""
+    loss exceedance curves across realizations, from a run's ``loss`` table."""
     plt = _plt()
-    loss = run.loss
     fig, axes = plt.subplots(2, 2, figsize=(11, 7))
     for ax, col, label, scale in ((axes[0, 0], "customer_hours_lost", "customer-hours lost", 1.0),
                                   (axes[0, 1], "repair_cost", "repair cost (million USD)", 1e-6)):
@@ -69,7 +69,7 @@ def loss_figure(run: RunData):
         ax.set_ylim(0, 1.05)
         ax.set_title(f"loss exceedance ({len(x)} realizations)")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{run.title} — losses")
+    fig.suptitle(f"{title} — losses")
     fig.tight_layout()
     return fig
 
@@ -206,11 +206,11 @@ def write_plots(run: RunData, out: Path, *, time_h: float | None = None,
     tmp.replace(p)
     files.append(p)
     if run.loss is not None:
-        files.append(_save(loss_figure(run), out / "loss.png"))
+        files.append(save_figure(loss_figure(run.loss, run.title), out / "loss.png"))
     if "ids" in run.replay:
         t = busiest_time(run, r) if time_h is None else time_h
-        files.append(_save(damage_map_figure(run, t, r), out / "damage_map.png"))
-    files.append(_save(crew_timeline_figure(run, r), out / "crew_timeline.png"))
+        files.append(save_figure(damage_map_figure(run, t, r), out / "damage_map.png"))
+    files.append(save_figure(crew_timeline_figure(run, r), out / "crew_timeline.png"))
     return files
 
 
@@ -271,7 +271,7 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     axes[1, 1].legend(fontsize=8)
     fig.suptitle("comparison: " + " vs ".join(labels))
     fig.tight_layout()
-    files = [_save(fig, out / "compare_curves.png")]
+    files = [save_figure(fig, out / "compare_curves.png")]
     table = metric_table(runs, labels)
     csv = out / "metrics.csv"
     tmp = csv.with_name(".metrics.tmp.csv")
@@ -293,5 +293,5 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     t.scale(1, 1.3)
     ax.set_title("median metrics per run and network", fontsize=10)
     fig.tight_layout()
-    files.append(_save(fig, out / "metrics.png"))
+    files.append(save_figure(fig, out / "metrics.png"))
     return files
