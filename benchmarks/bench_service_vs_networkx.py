@@ -14,11 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from benchmarks_support import random_twin  # noqa: E402
+from benchmarks_support import networkx_served, random_twin  # noqa: E402
 
 from twin.kernels.service import compute_service  # noqa: E402
 
@@ -62,14 +61,7 @@ def main() -> None:
     src = {t.ids[i] for i in sources}
 
     def reference():
-        h = g.copy()
-        h.remove_edges_from(failed_edges)
-        h.remove_nodes_from(failed_nodes)
-        served = set()
-        for comp in nx.connected_components(h):
-            if comp & src:
-                served |= comp
-        return served
+        return networkx_served(g, src, failed_nodes, failed_edges)
 
     tk, s = best_of(kernel, a.repeat)
     tn, ref = best_of(reference, max(1, a.repeat // 2))

@@ -40,3 +40,15 @@ def random_twin(n_nodes: int, n_edges: int, n_sources: int, rng: np.random.Gener
     t = compile_twin(net)
     sources = [t.index[f"N{i}"] for i in range(n_sources)]
     return t, g, sources
+
+
+def networkx_served(g: nx.Graph, sources: set, failed_nodes, failed_edges) -> set:
+    """The networkx way to the kernel's answer: copy, remove failed, components with a source."""
+    h = g.copy()
+    h.remove_edges_from(failed_edges)
+    h.remove_nodes_from(failed_nodes)
+    reached: set = set()
+    for comp in nx.connected_components(h):
+        if comp & sources:
+            reached |= comp
+    return reached

@@ -1,6 +1,5 @@
 """The numba service kernel: agrees with networkx, is monotone, handles cascades and capacity."""
 
-import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -114,21 +113,10 @@ def test_failing_a_component_never_raises_service(data):
     assert np.all(served_customers(t, service(t, up)[0]) >= after - 1e-9)
 
 
-def _networkx_reference(g: nx.Graph, sources, failed_nodes, failed_edges):
-    h = g.copy()
-    h.remove_edges_from(failed_edges)
-    h.remove_nodes_from(failed_nodes)
-    reached = set()
-    for comp in nx.connected_components(h):
-        if comp & sources:
-            reached |= comp
-    return reached
-
-
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10_000), st.floats(0.0, 0.4))
 def test_kernel_agrees_with_networkx(seed, frac):
-    from benchmarks_support import random_twin
+    from benchmarks_support import networkx_served, random_twin
 
     rng = np.random.default_rng(seed)
     t, g, sources = random_twin(300, 600, 4, rng)
@@ -137,7 +125,7 @@ def test_kernel_agrees_with_networkx(seed, frac):
     failed_nodes = {t.ids[i] for i in range(t.n) if not up[i] and not t.is_edge[i]}
     failed_edges = [(t.ids[t.edge_u[i]], t.ids[t.edge_v[i]]) for i in range(t.n)
                     if not up[i] and t.is_edge[i]]
-    ref = _networkx_reference(g, {t.ids[i] for i in sources}, failed_nodes, failed_edges)
+    ref = networkx_served(g, {t.ids[i] for i in sources}, failed_nodes, failed_edges)
     got = {t.ids[i] for i in range(t.n) if not t.is_edge[i] and s[i] > 0 and t.network[i] == 0}
     assert got == ref
 
