@@ -44,7 +44,7 @@ def step_integral(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np
     return cum[k] + values[k] * (grid - times[k])
 
 
-def time_to_level(times: np.ndarray, q: np.ndarray, level: float, horizon_h: float) -> float:
+def time_to_level(times: np.ndarray, q: np.ndarray, level: float) -> float:
     below = q < level - 1e-12
     if not below.any():
         return 0.0
@@ -91,7 +91,7 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
                    "resilience_loss_h": float(lost),
                    "customer_hours_lost": float(lost * cust[s])}
             for lv in LEVELS:
-                row[f"time_to_{round(lv * 100)}_h"] = time_to_level(t, q[:, s], lv, horizon_h)
+                row[f"time_to_{round(lv * 100)}_h"] = time_to_level(t, q[:, s], lv)
             metrics.append(row)
         chl = {name: step_integral(t, 1.0 - q[:, s], grid) * cust[s]
                for s, name in enumerate(SERIES)}

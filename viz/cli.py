@@ -196,7 +196,8 @@ def add_compare(sub) -> None:
     p.add_argument("--mp4", type=Path, help="also write a side-by-side replay of the runs")
     p.add_argument("--frames", type=int, default=120)
     p.add_argument("--fps", type=int, default=12)
-    p.add_argument("--size", default="1920x540", help="WxH of the whole side-by-side video")
+    p.add_argument("--size", type=_size, default=(1920, 540),
+                   help="WxH pixels of the whole side-by-side video (default 1920x540)")
     p.set_defaults(func=cmd_compare)
 
 
@@ -217,12 +218,8 @@ def cmd_compare(args) -> int:
         from viz.replay import write_side_by_side
         from viz.scene import SceneOptions
 
-        try:
-            w, h = (int(v) for v in args.size.lower().split("x"))
-        except ValueError:
-            raise RunDirError(f"--size must be WxH, got {args.size!r}") from None
         write_side_by_side(runs, mp4, fps=args.fps, frames=args.frames,
-                           options=SceneOptions(size=(w, h)))
+                           options=SceneOptions(size=args.size))
         files.append(mp4)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

@@ -156,7 +156,7 @@ def test_compare_writes_a_side_by_side_replay(tiny_run, tmp_path):
     sh.copytree(tiny_run, other)
     out = tmp_path / "cmp"
     rc = cmd_compare(argparse.Namespace(run_dirs=[tiny_run, other], out=out, labels="a,b",
-                                        mp4=out / "side.mp4", frames=4, fps=4, size="640x240"))
+                                        mp4=out / "side.mp4", frames=4, fps=4, size=(640, 240)))
     assert rc == 0
     frame = iio.imread(out / "side.mp4", index=2)
     assert frame.shape[:2] == (240, 640)
