@@ -17,25 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from common.intensity import IntensityMeasure
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from networks.model import Terrain
-
-
-class IntensityMeasure(StrEnum):
-    """Intensity measures; the value is the spelling used in data files and scenarios."""
-
-    FLOOD_DEPTH_M = "flood_depth_m"  # water depth above ground
-    GUST_MPS = "gust_mps"  # 3-s gust at 10 m
-    SUSTAINED_WIND_MPS = "sustained_wind_mps"  # 1-min sustained at 10 m
-    GENERIC = "intensity"  # unit-free intensity of a user-given damage-map raster
+    from common.terrain import Terrain
 
 
 @dataclass(frozen=True, eq=False)

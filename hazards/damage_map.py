@@ -28,10 +28,11 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.errors import HazardError
+from common.names import DS_INDEX, DamageStateName
 from hazards.base import ForcedDamage, HazardContext, HazardField, IntensityMeasure, Sites
-from twin.errors import HazardError
 
-DS_NAMES = {"slight": 1, "moderate": 2, "extensive": 3, "complete": 4}
+DS_NAMES = {name: i for name, i in DS_INDEX.items() if i > 0}
 
 
 class AreaSpec(BaseModel):
@@ -62,7 +63,7 @@ class EventSpec(BaseModel):
     assets: list[str] | None = None
     area: AreaSpec | None = None
     asset_classes: list[str] | None = None
-    damage_state: Literal["slight", "moderate", "extensive", "complete"] = "complete"
+    damage_state: DamageStateName = "complete"
     probability: float = Field(1.0, gt=0, le=1)
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from twin.errors import ScenarioError
+from common.errors import ScenarioError
 
 #: hazards shipped with the twin: scenario ``type`` -> "module:Class"
 BUILTIN: dict[str, str] = {

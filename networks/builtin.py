@@ -29,6 +29,7 @@ import numpy as np
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from common.errors import InputError
 from networks._builtin_geo import TerrainGrid, make_frame, make_terrain
 from networks._builtin_population import Blocks, build_blocks
 from networks._builtin_power import NetParts, PowerResult, build_power
@@ -37,7 +38,6 @@ from networks._builtin_util import id_width
 from networks._builtin_water import WaterResult, build_water
 from networks.model import Dependency, LifelineNetwork, PopulationBlocks, Terrain
 from networks.schema import DependencyKind, NetworkKind
-from twin.errors import InputError
 
 __all__ = ["build_builtin_city", "GENERATOR_VERSION", "CRS", "ANCHOR_LON", "ANCHOR_LAT",
            "SCALE_RANGE"]
@@ -75,7 +75,7 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
 
     Raises
     ------
-    twin.errors.InputError
+    common.errors.InputError
         If ``seed`` is not an integer or ``scale`` lies outside ``[0.2, 10]``.
 
     """

@@ -18,12 +18,12 @@ import numpy as np
 import yaml
 from scipy.special import ndtr
 
-from hazards.base import IntensityMeasure
+from common.errors import DataFileError
+from common.intensity import IntensityMeasure
+from common.names import DAMAGE_STATES, DS_INDEX
 from networks.schema import AssetClass
-from twin.errors import DataFileError
 
-DAMAGE_STATES = ("none", "slight", "moderate", "extensive", "complete")
-DS_INDEX = {name: i for i, name in enumerate(DAMAGE_STATES)}
+__all__ = ["DAMAGE_STATES", "DS_INDEX"]  # re-exported for callers of the fragility API
 
 
 @dataclass(frozen=True)

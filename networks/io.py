@@ -36,11 +36,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from common.errors import NetworkError
 from networks.interdependencies import proximity_dependencies
 from networks.model import Dependency, LifelineNetwork, PopulationBlocks, Terrain
 from networks.schema import CLASS_SPECS, AssetClass, DependencyKind, NetworkKind
 from networks.validate import validate_network
-from twin.errors import NetworkError
 
 LAYERS = {
     NetworkKind.POWER: ("power_nodes", "power_edges"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from common.terrain import Terrain  # noqa: F401  (re-exported: part of a network)
 from networks.schema import DependencyKind, NetworkKind
 
 
@@ -36,47 +37,6 @@ class Dependency:
     dependent: str
     supplier: str
     kind: DependencyKind
-
-
-@dataclass(frozen=True, eq=False)
-class Terrain:
-    """A digital elevation model on a north-up raster in the city's CRS.
-
-    ``elevation_m[row, col]``, row 0 at the north edge; ``transform`` is the
-    rasterio/affine 6-tuple ``(a, b, c, d, e, f)`` mapping (col, row) to (x, y):
-    ``x = a*col + b*row + c``, ``y = d*col + e*row + f``. NaN marks no-data.
-    """
-
-    elevation_m: np.ndarray
-    transform: tuple[float, float, float, float, float, float]
-    crs: str
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return tuple(self.elevation_m.shape)  # type: ignore[return-value]
-
-    @property
-    def cell_size_m(self) -> float:
-        return float(abs(self.transform[0]))
-
-    def bounds(self) -> tuple[float, float, float, float]:
-        """(xmin, ymin, xmax, ymax) of the raster's outer edges."""
-        a, _, c, _, e, f = self.transform
-        ny, nx_ = self.elevation_m.shape
-        xs = (c, c + a * nx_)
-        ys = (f, f + e * ny)
-        return min(xs), min(ys), max(xs), max(ys)
-
-    def sample(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Elevation at points (nearest cell); NaN outside the raster."""
-        a, _, c, _, e, f = self.transform
-        col = np.floor((np.asarray(x) - c) / a).astype(np.int64)
-        row = np.floor((np.asarray(y) - f) / e).astype(np.int64)
-        ny, nx_ = self.elevation_m.shape
-        ok = (col >= 0) & (col < nx_) & (row >= 0) & (row < ny)
-        out = np.full(np.shape(x), np.nan)
-        out[ok] = self.elevation_m[row[ok], col[ok]]
-        return out
 
 
 @dataclass(frozen=True, eq=False)

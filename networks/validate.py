@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from common.errors import NetworkError
 from networks.model import LifelineNetwork
 from networks.schema import (
     CLASS_SPECS,
@@ -21,7 +22,6 @@ from networks.schema import (
     DependencyKind,
     NetworkKind,
 )
-from twin.errors import NetworkError
 
 
 def _check_fields(where: str, attrs: dict, asset_class: AssetClass) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from common.errors import InputError
 from networks.io import save_city
 from twin.batch import gather, parse_seeds, plan, run_batch
-from twin.errors import InputError
 
 SCEN = """
 name: batch drill

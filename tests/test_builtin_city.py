@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from common.errors import InputError
 from networks.builtin import CRS, build_builtin_city
 from networks.model import LifelineNetwork
 from networks.schema import (
@@ -30,7 +31,6 @@ from networks.schema import (
     NetworkKind,
 )
 from networks.validate import validate_network
-from twin.errors import InputError
 
 POWER, WATER, ROADS = NetworkKind.POWER, NetworkKind.WATER, NetworkKind.ROADS
 SOURCES = {c.value for c, s in CLASS_SPECS.items() if s.is_source}

@@ -6,10 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import lognorm
 
+from common.errors import DataFileError
 from hazards.base import IntensityMeasure
 from networks.fragility import AssetModels, FragilityCurve, sample_damage_states
 from networks.schema import AssetClass
-from twin.errors import DataFileError
 
 CURVE = FragilityCurve(AssetClass.SUBSTATION, IntensityMeasure.FLOOD_DEPTH_M, (1, 2, 3, 4),
                        (0.3, 0.6, 1.0, 1.5), (0.4, 0.4, 0.5, 0.6))

@@ -11,9 +11,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from common.errors import NetworkError
 from networks.importers import ImportedPart, city_from_parts, from_epanet, from_pandapower
 from networks.schema import DependencyKind, NetworkKind
-from twin.errors import NetworkError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "networks"
 NET3 = DATA / "Net3.inp"

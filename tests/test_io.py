@@ -4,9 +4,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
+from common.errors import NetworkError
 from networks.io import LAYERS, load_city, save_city
 from twin.compile import compile_twin
-from twin.errors import NetworkError
 
 
 def test_geopackage_round_trip(tiny, tmp_path):

@@ -3,10 +3,10 @@
 import networkx as nx
 import pytest
 
+from common.errors import NetworkError
 from networks.model import Dependency, LifelineNetwork
 from networks.schema import DependencyKind, NetworkKind
 from networks.validate import validate_network
-from twin.errors import NetworkError
 
 
 def _with(net, kind, fn):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from twin.errors import InputError
+from common.errors import InputError
+from common.names import SERIES
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def run_job(job: Job, realizations: int | None = None) -> dict:
     spec = load_scenario(job.scenario, seed=job.seed, realizations=realizations, workers=1)
     prep = prepare(spec)
     results = run_monte_carlo(prep, workers=1)
-    write_run(out, prep, results, started=t0, plot=False)
+    write_run(out, prep, results, started=t0)
     return _row(job, "done")
 
 
@@ -111,7 +112,7 @@ def _row(job: Job, status: str, error: str = "") -> dict:
     if status == "done" and summary.is_file():
         s = json.loads(summary.read_text())
         row["realizations"] = s["realizations"]
-        for net in ("power", "water", "roads", "system"):
+        for net in SERIES:
             m = s["networks"][net]
             row[f"{net}_min_service"] = m["min_service"]["median"]
             row[f"{net}_time_to_90_h"] = m["time_to_90_h"]["median"]

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from twin.errors import InputError
+from common.errors import InputError
 
 EPILOG = """examples:
   twin run scenarios/demo.yaml --out runs/demo          run the built-in city with a damage map
@@ -176,7 +176,10 @@ def cmd_run(args) -> int:
                file=sys.stderr, dynamic_ncols=True)
     results = run_monte_carlo(prep, workers=spec.workers, on_done=lambda r: bar.update(1))
     bar.close()
-    summary = write_run(args.out, prep, results, overwrite=args.overwrite, started=t0)
+    from viz.plots import write_run_figures  # the views sit above the engine
+
+    summary = write_run(args.out, prep, results, overwrite=args.overwrite, started=t0,
+                        figures=write_run_figures)
     print(summary_table(summary))
     print(f"wrote {args.out}/ (curves, loss, events, metrics .parquet; summary.json; "
           f"recovery.png, loss.png; replay.npz) in {summary['wall_time_s']:.1f} s")

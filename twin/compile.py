@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
+from common.errors import NetworkError
+from common.names import NETWORKS as NETWORK_NAMES
 from hazards.base import Sites
 from networks.model import LifelineNetwork, Terrain
 from networks.schema import (
@@ -28,9 +30,8 @@ from networks.schema import (
     DependencyKind,
     NetworkKind,
 )
-from twin.errors import NetworkError
 
-NETWORKS: tuple[NetworkKind, ...] = (NetworkKind.POWER, NetworkKind.WATER, NetworkKind.ROADS)
+NETWORKS: tuple[NetworkKind, ...] = tuple(NetworkKind(n) for n in NETWORK_NAMES)
 NET_INDEX = {k: i for i, k in enumerate(NETWORKS)}
 CLASSES: tuple[AssetClass, ...] = tuple(AssetClass)
 CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}

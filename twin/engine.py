@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
+from common.errors import ScenarioError
+from common.names import SERIES
 from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import DS_INDEX, AssetModels, sample_damage_states
 from networks.schema import AssetClass, NetworkKind
 from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, NETWORKS, Twin
-from twin.errors import ScenarioError
 from twin.kernels.routing import travel_times
 from twin.kernels.service import compute_service
 from twin.policies import make_policy
@@ -46,7 +47,6 @@ from twin.policies import make_policy
 EVENTS = ("damaged", "outage", "cascade_failed", "crew_dispatched", "repair_started",
           "restored")
 EV = {name: i for i, name in enumerate(EVENTS)}
-SERIES = ("power", "water", "roads", "system")
 
 #: Pregnolato et al. (2017): safe speed vs depth, v[km/h] = 0.0009 d^2 - 0.5529 d + 86.9448
 #: (d in mm); normalised by the dry speed and floored so travel stays finite below 0.3 m.

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from twin.errors import InputError
+from common.errors import InputError
 
 
 class OutputExistsError(InputError):

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from twin.compile import NETWORKS, Twin
-from twin.engine import EVENTS, SERIES, RealizationResult
+from common.names import NETWORKS, SERIES
+from twin.compile import Twin
+from twin.engine import EVENTS, RealizationResult
 
 LEVELS = (0.5, 0.9, 0.99)
 
@@ -77,7 +78,7 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
     if grid[-1] < horizon_h - 1e-9:
         grid = np.append(grid, horizon_h)
     cust = customers_per_series(twin)
-    net_of = np.array([n.value for n in NETWORKS])[twin.network]
+    net_of = np.array(NETWORKS)[twin.network]
     curves, loss, events, metrics = [], [], [], []
     for r, res in enumerate(results):
         t, q = res.times_h, res.served
@@ -106,7 +107,7 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
             "realization": np.int32(r), "time_h": grid,
             "customer_hours_lost": chl["system"],
             "repair_cost": repair,
-            **{f"customer_hours_lost_{n}": chl[n] for n in ("power", "water", "roads")},
+            **{f"customer_hours_lost_{n}": chl[n] for n in NETWORKS},
         }))
         crew = np.array([*res.crew_names, ""], dtype=object)
         events.append(pd.DataFrame({

@@ -15,17 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from common.errors import ScenarioError
 from hazards.base import HazardContext, HazardField
 from hazards.registry import hazard_class
 from networks.fragility import AssetModels
 from networks.model import LifelineNetwork
 from twin.compile import Twin, compile_twin
 from twin.engine import Engine, RealizationResult, RunConfig
-from twin.errors import ScenarioError
 from twin.scenario import ScenarioSpec
+
+if TYPE_CHECKING:
+    from twin.results import RunTables
 
 
 @dataclass(frozen=True, eq=False)
@@ -188,8 +192,13 @@ def run_indices(prep: Prepared, indices: Sequence[int]) -> list[RealizationResul
 
 def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *,
               overwrite: bool = False, started: float | None = None,
-              plot: bool = True) -> dict:
-    """Write a run's tables, summary, plot and replay inputs to ``out`` atomically."""
+              figures: Callable[[Path, RunTables, dict, str], None] | None = None) -> dict:
+    """Write a run's tables, summary and replay inputs to ``out`` atomically.
+
+    ``figures(folder, tables, summary, title)``, when given, draws into the same
+    temporary folder before it is renamed (the CLI passes
+    :func:`viz.plots.write_run_figures`; the engine floor never imports the views).
+    """
     import json
     import time
 
@@ -212,10 +221,6 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
         tables.metrics.to_parquet(tmp / "metrics.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
         save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
-        if plot:  # the curve plots every run gets; `twin plot` makes the rest
-            from viz.curves import save_recovery_png
-            from viz.plots import loss_figure, save_figure
-
-            save_recovery_png(tables.curves, tmp / "recovery.png", summary, title=spec.name)
-            save_figure(loss_figure(tables.loss, spec.name), tmp / "loss.png")
+        if figures is not None:
+            figures(tmp, tables, summary, spec.name)
     return summary

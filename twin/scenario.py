@@ -14,7 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from twin.errors import ScenarioError
+from common.errors import ScenarioError
+from common.names import DamageStateName, NetworkName
 
 
 class _Strict(BaseModel):
@@ -57,8 +58,8 @@ class Intervention(_Strict):
     time_h: float = Field(ge=0)
     action: Literal["fail", "hold_crews", "backup_power", "preposition"]
     assets: list[str] | None = None
-    damage_state: Literal["slight", "moderate", "extensive", "complete"] = "complete"
-    utility: Literal["power", "water", "roads"] | None = None
+    damage_state: DamageStateName = "complete"
+    utility: NetworkName | None = None
     count: int | None = Field(None, ge=1)
     duration_h: float | None = Field(None, gt=0)
     hours: float | None = Field(None, gt=0, description="generator fuel, for backup_power")

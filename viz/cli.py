@@ -1,7 +1,7 @@
 """Subcommands ``replay``, ``view``, ``plot`` and ``compare`` (mounted by :mod:`twin.cli`).
 
 Each ``add_*`` adds one subparser; its ``func`` takes the parsed ``args`` and returns
-an exit code. User errors raise :class:`twin.errors.InputError` subclasses.
+an exit code. User errors raise :class:`common.errors.InputError` subclasses.
 """
 
 from __future__ import annotations

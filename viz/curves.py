@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.names import SERIES
+
 COLORS = {"power": "#d62728", "water": "#1f77b4", "roads": "#7f7f7f", "system": "#2ca02c"}
 
 
@@ -17,7 +19,7 @@ def recovery_figure(curves: pd.DataFrame, summary: dict | None = None, *, title:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["power", "water", "roads", "system"]
+    names = list(SERIES)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, sharey=True)
     for ax, name in zip(axes.flat, names, strict=True):
         g = curves[curves.network == name].pivot(index="time_h", columns="realization",

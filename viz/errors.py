@@ -1,6 +1,6 @@
 """Errors of the views (a light module: the CLI imports it at start-up)."""
 
-from twin.errors import InputError
+from common.errors import InputError
 
 
 class RunDirError(InputError):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.names import NETWORKS, SERIES
 from viz import states as st
 from viz.curves import COLORS, save_recovery_png
 from viz.rundata import RunData
@@ -47,7 +48,7 @@ def loss_figure(loss: pd.DataFrame, title: str):
                         color="#1f77b4", alpha=0.25, lw=0, label="5–95 %")
         ax.plot(t, np.median(v, axis=1), color="#1f77b4", lw=2, label="median (system)")
         if col == "customer_hours_lost":
-            for n in ("power", "water", "roads"):
+            for n in NETWORKS:
                 c = f"customer_hours_lost_{n}"
                 if c in loss:
                     m = loss.groupby("time_h")[c].median()
@@ -250,7 +251,7 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     cyc = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (run, label) in enumerate(zip(runs, labels, strict=True)):
         c = cyc[k % len(cyc)]
-        for ax, name in zip(axes.flat[:4], ("power", "water", "roads", "system"), strict=True):
+        for ax, name in zip(axes.flat[:4], SERIES, strict=True):
             t, q = run.service(None, name)
             ax.step(t, q * 100, where="post", color=c, lw=2, label=label)
             ax.set_title(f"{name} (median)")
@@ -295,3 +296,11 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     fig.tight_layout()
     files.append(save_figure(fig, out / "metrics.png"))
     return files
+
+
+def write_run_figures(folder: Path, tables, summary: dict, title: str) -> None:
+    """The figures every ``twin run`` writes: ``recovery.png`` and ``loss.png``."""
+    from viz.curves import save_recovery_png
+
+    save_recovery_png(tables.curves, Path(folder) / "recovery.png", summary, title=title)
+    save_figure(loss_figure(tables.loss, title), Path(folder) / "loss.png")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from twin.lazy import lazy_getattr
+from common.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from hazards.flood.config import FloodConfig

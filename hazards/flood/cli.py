@@ -1,6 +1,6 @@
 """``twin flood``: run the flood solver on a DEM and write maps and probe series.
 
-``run`` raises :class:`~twin.errors.HazardError` (an ``InputError``) for every
+``run`` raises :class:`~common.errors.HazardError` (an ``InputError``) for every
 problem the user can fix; the caller prints it as one line and exits with 2.
 Outputs go to a temporary folder beside ``--out`` that is renamed into place
 only when complete, so ``--out`` is never half written.
@@ -89,7 +89,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def _floats(text: str, n: int, *, flag: str) -> list[float]:
-    from twin.errors import HazardError
+    from common.errors import HazardError
 
     parts = text.split(",")
     try:
@@ -104,7 +104,7 @@ def _floats(text: str, n: int, *, flag: str) -> list[float]:
 def _stage_entries(path: Path) -> list[dict]:
     import yaml
 
-    from twin.errors import HazardError
+    from common.errors import HazardError
 
     if not path.exists():
         raise HazardError("stage boundary file not found", where=str(path))
@@ -131,8 +131,8 @@ def _stage_entries(path: Path) -> list[dict]:
 def _build_config(args: argparse.Namespace):
     from pydantic import ValidationError
 
+    from common.errors import HazardError
     from hazards.flood.config import FloodConfig
-    from twin.errors import HazardError
 
     if not args.hours > 0:
         raise HazardError(f"--hours {args.hours}: must be > 0")
@@ -195,9 +195,9 @@ def _write_tif(path: Path, data: np.ndarray, grid) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``twin flood``; returns 0 on success, raises HazardError on bad input."""
+    from common.errors import HazardError
     from hazards.flood.config import CoordTransform, build_model
     from hazards.flood.hazard import output_times_h
-    from twin.errors import HazardError
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:

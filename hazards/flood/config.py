@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
+from common.errors import HazardError
 from hazards.flood.defaults import DEFAULTS
 from hazards.flood.dem import FloodGrid, coarsen, fill_nearest, grid_from_terrain, load_dem
 from hazards.flood.forcing import (
@@ -55,7 +56,6 @@ from hazards.flood.forcing import (
 )
 from hazards.flood.geometry import line_cells, polygon_cells, rasterize_mask, read_polygons
 from hazards.flood.solver import FloodSolver, SolverOptions, state_bytes_per_cell
-from twin.errors import HazardError
 
 Edge = Literal["N", "E", "S", "W"]
 Pairs = list[tuple[float, float]]

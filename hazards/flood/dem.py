@@ -3,7 +3,7 @@
 Rules
 -----
 - GeoTIFF, ESRI ASCII grid (``.asc`` with a ``.prj`` beside it) or any raster
-  GDAL reads. A DEM without a CRS raises :class:`~twin.errors.HazardError`.
+  GDAL reads. A DEM without a CRS raises :class:`~common.errors.HazardError`.
 - A DEM in a geographic CRS (e.g. EPSG:4326) is reprojected with
   ``rasterio.warp.reproject`` (bilinear, square cells of the size
   ``calculate_default_transform`` picks) to ``target_crs`` when one is given
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.errors import HazardError
+from common.errors import HazardError
 
 #: Fraction of the available memory the solver state may take.
 MEMORY_FRACTION = 0.6

@@ -18,7 +18,7 @@ Two-column CSV files with a header naming the columns *with their units*:
 starting with ``#`` are comments. A missing value, an empty line between
 records, a time that does not increase, a rain record with an irregular time
 step (a gap in a gauge record) or a value outside the physical range raises
-:class:`~twin.errors.HazardError` naming the file and line.
+:class:`~common.errors.HazardError` naming the file and line.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.errors import HazardError
+from common.errors import HazardError
 
 #: Rain intensities above this (mm/h) are taken as a unit mistake: the world's
 #: 1-hour record is about 305 mm (Holt, Missouri, 1947; WMO archive of weather

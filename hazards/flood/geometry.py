@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.errors import HazardError
 from hazards.flood.dem import FloodGrid
-from twin.errors import HazardError
 
 
 def read_polygons(path: Path | str, *, grid: FloodGrid, default_crs: str,

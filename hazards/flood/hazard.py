@@ -28,10 +28,10 @@ from typing import ClassVar
 import numpy as np
 from pydantic import BaseModel
 
+from common.errors import HazardError
 from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites
 from hazards.flood.config import FloodConfig, FloodModel, build_model, resolve_paths
 from hazards.flood.geometry import SiteSampler
-from twin.errors import HazardError
 
 #: Bumped whenever the solver's results change for the same inputs.
 SOLVER_VERSION = "flood-local-inertial-1"

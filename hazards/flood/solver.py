@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from common.errors import HazardError
 from hazards.flood import _kernels as K
 from hazards.flood.defaults import DEFAULTS
 from hazards.flood.forcing import Hyetograph, Inflow, RainfallRaster, StageBoundary
-from twin.errors import HazardError
 
 _EDGE_INDEX = {"N": K.EDGE_N, "E": K.EDGE_E, "S": K.EDGE_S, "W": K.EDGE_W}
 

@@ -16,7 +16,7 @@ with their sources in ``data/wind_constants.yaml``.
 
 from __future__ import annotations
 
-from twin.lazy import lazy_getattr
+from common.lazy import lazy_getattr
 
 _WHERE = {
     "TyphoonConfig": "hazards.typhoon.hazard",

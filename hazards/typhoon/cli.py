@@ -4,7 +4,7 @@ Outputs in ``--out`` (written to a temporary folder, then renamed):
 ``sites.csv`` (site, lon, lat, max_gust_mps, max_sustained_mps, time_of_max_utc),
 ``series.parquet`` (site, time_utc, sustained_mps, gust_mps) and, with ``--grid``,
 ``max_gust.tif`` (peak 3-s gust over the storm, float32). ``run`` raises
-:class:`~twin.errors.InputError` subclasses for bad input.
+:class:`~common.errors.InputError` subclasses for bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.errors import HazardError, InputError
+from common.errors import HazardError, InputError
 
 EPILOG = """examples:
   twin wind --track data/tracks/ibtracs_usa_jtwc_selected_storms.csv --storm SAOLA:2023 \\

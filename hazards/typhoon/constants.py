@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from twin.errors import DataFileError
+from common.errors import DataFileError
 
 CONSTANTS_PATH = Path(__file__).with_name("data") / "wind_constants.yaml"
 

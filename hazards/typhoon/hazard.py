@@ -50,6 +50,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from common.errors import HazardError
 from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites
 from hazards.typhoon import tracks as trk
 from hazards.typhoon.constants import CONSTANTS_PATH, load_constants
@@ -60,7 +61,6 @@ from hazards.typhoon.wind import (
     storm_steps,
     wind_at_sites,
 )
-from twin.errors import HazardError
 
 MODEL_VERSION = "typhoon-wind-1"
 #: bumped when the compound (wind + rain-driven flood) coupling changes

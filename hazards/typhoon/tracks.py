@@ -29,7 +29,7 @@ Rules (applied by every reader, documented here once)
   re-estimated from the pressure (next rule) unless an averaging period is declared.
 * Times must strictly increase; latitude in [-90, 90], longitude in [-180, 360)
   (stored in [-180, 180)). A row breaking these, or a field that is not a number,
-  raises :class:`~twin.errors.HazardError` naming the file and line.
+  raises :class:`~common.errors.HazardError` naming the file and line.
 * A missing central pressure is estimated from the wind and position, a missing wind
   from the pressure, with CLIMADA's linear fits over IBTrACS 1980-2019. Rows missing
   both are interpolated in time between valid rows; leading and trailing rows missing
@@ -55,9 +55,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.errors import HazardError
 from hazards.typhoon import geo
 from hazards.typhoon.constants import load_constants
-from twin.errors import HazardError
 
 FORMATS = ("auto", "hurdat2", "jma", "ibtracs", "csv")
 WIND_AVERAGING = ("1min", "10min")

@@ -13,7 +13,7 @@ only when used.
 
 from __future__ import annotations
 
-from twin.lazy import lazy_getattr
+from common.lazy import lazy_getattr
 
 _WHERE = {
     "ImportedPart": "networks.importers._common",

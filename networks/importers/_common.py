@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from common.errors import NetworkError
 from networks.model import Dependency
 from networks.schema import NetworkKind
-from twin.errors import NetworkError
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,12 +31,12 @@ import math
 import networkx as nx
 import numpy as np
 
+from common.errors import NetworkError
 from networks.importers._common import ImportedPart, projected_crs
 from networks.interdependencies import proximity_dependencies
 from networks.model import Dependency, LifelineNetwork
 from networks.schema import DependencyKind, NetworkKind
 from networks.validate import validate_network
-from twin.errors import NetworkError
 
 
 def _reproject(g: nx.Graph, src: str, dst: str) -> nx.Graph:

@@ -1,7 +1,7 @@
 """``twin import``: build a city GeoPackage from an EPANET file and/or a pandapower JSON.
 
 Mounted by ``twin/cli.py`` with :func:`add_import`. User errors raise
-:class:`~twin.errors.NetworkError` (one line naming the file and element); the
+:class:`~common.errors.NetworkError` (one line naming the file and element); the
 ``twin`` entry point prints them and exits with code 2.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from twin.errors import NetworkError
+from common.errors import NetworkError
 
 EPILOG = """examples:
   twin import --pandapower data/networks/mv_oberrhein.json --out oberrhein.gpkg

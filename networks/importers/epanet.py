@@ -62,7 +62,7 @@ Controls and rules
     WNTR fails on a file that has ``[RULES]`` or ``[CONTROLS]``, those sections
     are blanked in a temporary copy and the file is read again;
     ``meta["stripped_sections"]`` says so. Any other parse error is a
-    :class:`~twin.errors.NetworkError` naming the file.
+    :class:`~common.errors.NetworkError` naming the file.
 """
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from common.errors import NetworkError
 from networks.importers._common import ImportedPart, add_edge_split_parallel, projected_crs
 from networks.schema import NetworkKind
-from twin.errors import NetworkError
 
 _SECTION = re.compile(r"^\s*\[([A-Za-z_]+)\]")
 

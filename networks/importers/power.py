@@ -63,9 +63,9 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from common.errors import NetworkError
 from networks.importers._common import ImportedPart, add_edge_split_parallel, projected_crs
 from networks.schema import NetworkKind
-from twin.errors import NetworkError
 
 _CABLE_TYPES = ("NA2XS", "N2XS", "NAYY", "NYY")
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import rasterio
 
+from common.errors import HazardError
 from hazards.flood import cli
-from twin.errors import HazardError
 
 ROOT = Path(__file__).resolve().parents[2]
 LHC = ROOT / "data" / "dem" / "SRTMGL3_40.09_-105.55_40.21_-105.35.asc"

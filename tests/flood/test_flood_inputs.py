@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.errors import HazardError, InputError
 from hazards.flood import dem as dem_mod
 from hazards.flood.config import FloodConfig, build_model
 from hazards.flood.dem import load_dem
 from hazards.flood.forcing import RainfallRaster, read_series_csv
-from twin.errors import HazardError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 LHC = ROOT / "data" / "dem" / "SRTMGL3_40.09_-105.55_40.21_-105.35.asc"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import HazardError
 from hazards.base import HazardContext, IntensityMeasure, Sites
 from hazards.flood import FloodConfig, FloodHazard
 from hazards.flood import solver as solver_mod
 from hazards.flood.dem import FloodGrid, coarsen
 from networks.model import Terrain
-from twin.errors import HazardError
 
 CRS = "EPSG:32650"
 X0, Y0 = 500000.0, 3400000.0

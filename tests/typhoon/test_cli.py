@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import rasterio
 
+from common.errors import HazardError, InputError
 from hazards.typhoon import cli
-from twin.errors import HazardError, InputError
 
 
 def _args(*argv: str) -> argparse.Namespace:

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
+from common.errors import ScenarioError
 from hazards.base import HazardContext, HazardField, IntensityMeasure, Sites
 from hazards.typhoon import TyphoonConfig, TyphoonHazard
 from networks.fragility import AssetModels, sample_damage_states
 from networks.model import Terrain
 from networks.schema import AssetClass
-from twin.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -10,10 +10,10 @@ import pydantic
 import pytest
 from pyproj import Transformer
 
+from common.errors import HazardError
 from hazards.base import Hazard, HazardContext, IntensityMeasure, Sites
 from hazards.typhoon import TyphoonConfig, TyphoonHazard, TyphoonWarning, rcliper_rate_mmh
 from networks.model import Terrain
-from twin.errors import HazardError
 
 CRS = "EPSG:32649"
 CITY = (113.6, 22.3)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import HazardError
 from hazards.typhoon import geo
 from hazards.typhoon import tracks as trk
 from hazards.typhoon.constants import load_constants
-from twin.errors import HazardError
 
 KT = 0.514444
 

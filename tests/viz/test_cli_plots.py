@@ -4,7 +4,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from twin.errors import InputError
+from common.errors import InputError
 
 
 def test_view_without_display_exits_2_with_a_hint(tiny_run, monkeypatch, capsys):
