@@ -36,6 +36,20 @@ class Terrain:
         ys = (f, f + e * ny)
         return min(xs), min(ys), max(xs), max(ys)
 
+    def fingerprint(self) -> str:
+        """sha256 (hex) of everything that defines the terrain: elevations (dtype, shape,
+        bytes, NaN included), transform and CRS; the one terrain term of every cache key."""
+        import hashlib
+        import json
+
+        z = np.ascontiguousarray(self.elevation_m)
+        h = hashlib.sha256()
+        h.update(f"{z.dtype.str}|{z.shape}|".encode())
+        h.update(z.tobytes())
+        h.update(json.dumps([float(v) for v in self.transform]).encode())
+        h.update(str(self.crs).encode())
+        return h.hexdigest()
+
     def sample(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Elevation at points (nearest cell); NaN outside the raster."""
         a, _, c, _, e, f = self.transform
