@@ -251,7 +251,7 @@ def test_outages_end_when_the_hazard_field_ends(tiny):
     flood = HazardField(np.array([1.0, 2.0, 3.0]), {IntensityMeasure.FLOOD_DEPTH_M: depth})
     eng = Engine(t, (*prep.fields, flood), prep.models, prep.config, realization_rng(0, 0))
     eng.run(until=3.5)
-    assert eng.outage_until[t.index["RE10-20"]] == np.inf
+    assert eng.state.outage_until[t.index["RE10-20"]] == np.inf
     eng.run(until=4.5)  # field over at 3 h + one 1-h step; roads reopen without delay
-    assert eng.outage_until[t.index["RE10-20"]] == pytest.approx(4.0)
+    assert eng.state.outage_until[t.index["RE10-20"]] == pytest.approx(4.0)
     assert eng._up()[t.index["RE10-20"]]

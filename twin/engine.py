@@ -29,7 +29,7 @@ pure function of (twin, fields, models, config, rng seed).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -40,13 +40,15 @@ from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import DS_INDEX, AssetModels, sample_damage_states
 from networks.schema import AssetClass, NetworkKind
 from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, NETWORKS, Twin
+from twin.crews import Crew, CrewPool, CrewStatus
 from twin.kernels.routing import travel_times
 from twin.kernels.service import compute_service
 from twin.policies import make_policy
+from twin.recorder import EV, EVENTS, RealizationResult, Recorder
+from twin.state import AssetState, Tanks
 
-EVENTS = ("damaged", "outage", "cascade_failed", "crew_dispatched", "repair_started",
-          "restored")
-EV = {name: i for i, name in enumerate(EVENTS)}
+__all__ = ["EV", "EVENTS", "Engine", "RealizationResult", "RunConfig", "Snapshot"]
+
 
 #: Pregnolato et al. (2017): safe speed vs depth, v[km/h] = 0.0009 d^2 - 0.5529 d + 86.9448
 #: (d in mm); normalised by the dry speed and floored so travel stays finite below 0.3 m.
@@ -68,22 +70,6 @@ class RunConfig:
     mobilisation_h: float = 0.0
     policy: str = "critical_first"
     interventions: tuple[dict, ...] = ()
-
-
-@dataclass
-class RealizationResult:
-    """What one realization produced (arrays; turned into tables by twin.results)."""
-
-    times_h: np.ndarray  # (k,) times of service changes, first is 0
-    served: np.ndarray  # (k, 4) fraction served: power, water, roads, system
-    cost_times_h: np.ndarray
-    cost_usd: np.ndarray  # increments at cost_times_h
-    ev_time_h: np.ndarray
-    ev_comp: np.ndarray
-    ev_type: np.ndarray
-    ev_crew: np.ndarray  # index into crew_names, -1 for none
-    crew_names: tuple[str, ...]
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,55 +97,32 @@ class Engine:
         self.env = simpy.Environment()
         self.policy = make_policy(config.policy)
         n = twin.n
-        self.damage = np.zeros(n, dtype=np.int8)
-        self.outage_until = np.full(n, -np.inf)  # out while now < outage_until
-        self.claimed = np.zeros(n, dtype=bool)
-        self.exempt = np.zeros(n, dtype=bool)
-        self.backup_left = twin.backup_h.astype(float).copy()
-        self.backup_since = np.full(n, np.nan)
+        self.state = AssetState.fresh(n, twin.backup_h)
+        tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
+        self.tanks = Tanks.full(tanks, twin.storage_h[tanks])
         self.edge_time_h = twin.travel_h  # current road travel times (floods slow roads)
-        self.prev_deps_ok = np.ones(n, dtype=bool)
         self._has_dep = np.diff(twin.dep_indptr) > 0
         self._primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
-        self.prev_served = np.ones(n)
-        self.tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
-        self.tank_level = twin.storage_h[self.tanks].astype(float).copy()
-        self.tank_fed = np.ones(len(self.tanks), dtype=bool)
-        self.tank_t = 0.0
-        self.tank_token = np.zeros(len(self.tanks), dtype=np.int64)
         self.first_damage = self.env.event()
         self._repair_mean = np.array([models.repair[c].mean_h for c in CLASSES])  # (C, 4)
         self._repair_sd = np.array([models.repair[c].sd_h for c in CLASSES])
         self._cost = self._cost_table()
         self._weights = self._series_weights()
-        # logs
-        self._ev: list[tuple[np.ndarray, np.ndarray, int, int]] = []
-        self._hist_t: list[float] = []
-        self._hist_q: list[np.ndarray] = []
-        self._cost_t: list[float] = []
-        self._cost_v: list[float] = []
-        self.crew_names: list[str] = []
+        self.recorder = Recorder()
         # draws are made up front, in a fixed order, so the stream does not depend on timing
         self._draws = [{m: rng.random(n) for m in sorted(f.intensity, key=lambda x: x.value)}
                        for f in self.fields]
         self._forced_u = [rng.random(len(f.forced.site)) for f in self.fields]
         self._plans = [self._plan(f) for f in self.fields]
         self._wake = [self.env.event() for _ in NETWORKS]
-        self.crew_res = [simpy.PriorityResource(self.env, capacity=max(c, 1))
-                         for c in config.crews]
-        self._busy = [0, 0, 0]
+        self.crew_res = [CrewPool(self.env, capacity=max(c, 1)) for c in config.crews]
         depots = self._depots()
-        self.crew_loc: list[int] = []
-        self.crew_staged: list[bool] = []
-        self.crew_utility: list[int] = []
+        self.crews: list[Crew] = []
         for k, count in enumerate(config.crews):
             for j in range(count):
-                name = f"{NETWORKS[k].value}-crew-{j + 1:02d}"
-                self.crew_names.append(name)
-                self.crew_loc.append(depots[k])
-                self.crew_staged.append(False)
-                self.crew_utility.append(k)
-                self.env.process(self._crew(k, len(self.crew_names) - 1))
+                crew = Crew(f"{NETWORKS[k].value}-crew-{j + 1:02d}", k, depots[k])
+                self.crews.append(crew)
+                self.env.process(self._crew(k, crew))
         for i, f in enumerate(self.fields):
             self.env.process(self._hazard(i, f))
         for iv in config.interventions:
@@ -170,6 +133,13 @@ class Engine:
     @property
     def now(self) -> float:
         return float(self.env.now)
+
+    @property
+    def damage(self) -> np.ndarray:
+        """Damage state index per component now (0 = undamaged); read-only view."""
+        v = self.state.damage.view()
+        v.flags.writeable = False
+        return v
 
     def run(self, until: float | None = None) -> None:
         """Advance to ``until`` hours (default: the horizon)."""
@@ -192,43 +162,41 @@ class Engine:
 
     def backup_power(self, asset_ids: Sequence[str], hours: float) -> None:
         """Stage generators: each asset may run ``hours`` more without grid power."""
+        st = self.state
         idx = np.array([self.twin.lookup(a) for a in asset_ids], dtype=np.int64)
-        self.backup_left[idx] += hours
-        for i in idx[self.exempt[idx]]:  # already on backup: the fuel now lasts longer
-            self.env.process(self._fuel_out(int(i), self.backup_since[i] + self.backup_left[i]))
+        st.backup_left[idx] += hours
+        for i in idx[st.on_backup[idx]]:  # already on backup: the fuel now lasts longer
+            self.env.process(self._fuel_out(int(i), st.backup_since[i] + st.backup_left[i]))
         self._recompute()
 
+    @property
+    def crew_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.crews)
+
+    def busy_crews(self, k: int) -> int:
+        """Crews of utility ``k`` travelling to or repairing a job."""
+        return sum(c.utility == k and c.job >= 0 for c in self.crews)
+
     def snapshot(self) -> Snapshot:
+        st = self.state
         t = self.twin
-        q = self._hist_q[-1]
+        q = self.recorder.served_now
         up = self._up()
         pend = {}
         for k, net in enumerate(NETWORKS):
-            pend[net.value] = int(np.sum((self.damage > 0) & (t.network == k)))
+            pend[net.value] = int(np.sum((st.damage > 0) & (t.network == k)))
         return Snapshot(self.now, dict(zip(SERIES, map(float, q), strict=True)),
-                        tuple(t.ids[self.damage > 0]),
-                        tuple(t.ids[~up | (self.prev_served <= 0) & ~t.is_edge]),
-                        pend, {NETWORKS[k].value: self._busy[k] for k in range(3)})
+                        tuple(t.ids[st.damage > 0]),
+                        tuple(t.ids[~up | (st.served <= 0) & ~t.is_edge]),
+                        pend, {NETWORKS[k].value: self.busy_crews(k) for k in range(3)})
 
     def result(self) -> RealizationResult:
         """The realization's record up to now."""
-        sizes = [len(c) for _, c, _, _ in self._ev]
-        ev_t = np.repeat(np.array([t for t, _, _, _ in self._ev], dtype=float), sizes)
-        ev_c = np.concatenate([c for _, c, _, _ in self._ev]) if sizes else np.zeros(0, np.int64)
-        ev_y = np.repeat(np.array([y for _, _, y, _ in self._ev], dtype=np.int8), sizes)
-        ev_w = np.repeat(np.array([w for _, _, _, w in self._ev], dtype=np.int16), sizes)
-        t = np.array(self._hist_t)
-        q = np.array(self._hist_q)
-        # keep the last record of each time (several changes can happen at one instant)
-        keep = np.append(t[1:] != t[:-1], True)
-        return RealizationResult(t[keep], q[keep], np.array(self._cost_t),
-                                 np.array(self._cost_v), ev_t, ev_c, ev_y, ev_w,
-                                 tuple(self.crew_names))
+        return self.recorder.result(self.crew_names)
 
     # ------------------------------------------------------------------ internals
     def _log(self, comps: np.ndarray, event: str, crew: int = -1) -> None:
-        if len(comps):
-            self._ev.append((self.now, np.asarray(comps, dtype=np.int64), EV[event], crew))
+        self.recorder.event(self.now, comps, event, crew)
 
     def _series_weights(self) -> list[np.ndarray]:
         t = self.twin
@@ -296,24 +264,25 @@ class Engine:
         return plan
 
     def _up(self) -> np.ndarray:
-        return (self.damage == 0) & (self.env.now >= self.outage_until)
+        return self.state.up(self.env.now)
 
     def _damage(self, comps: np.ndarray, ds: np.ndarray) -> None:
-        worse = ds > self.damage[comps]
+        st = self.state
+        worse = ds > st.damage[comps]
         comps, ds = comps[worse], ds[worse]
         if not len(comps):
             return
         # an asset hit again while a crew works on it keeps the crew's job; the extra
         # damage is costed now and repaired with it
-        inc = self._cost[comps, ds] - self._cost[comps, self.damage[comps]]
-        self.damage[comps] = ds
+        inc = self._cost[comps, ds] - self._cost[comps, st.damage[comps]]
+        st.damage[comps] = ds
         self._log(comps, "damaged")
-        self._cost_t.append(self.now)
-        self._cost_v.append(float(inc.sum()))
+        self.recorder.cost(self.now, float(inc.sum()))
         if not self.first_damage.triggered:
             self.first_damage.succeed()
 
     def _hazard(self, fi: int, f: HazardField):
+        st = self.state
         t = self.twin
         forced = f.forced
         applied = np.zeros(len(forced.site), dtype=bool)
@@ -332,14 +301,14 @@ class Engine:
                         self._damage(idx, ds)
                     else:
                         wet = np.nan_to_num(v, nan=0.0) >= obj.threshold
-                        was = self.outage_until[idx] == np.inf
+                        was = st.outage_until[idx] == np.inf
                         new_out = idx[wet & ~was]
                         dry = idx[~wet & was]
-                        self.outage_until[new_out] = np.inf
-                        self._log(new_out[self.damage[new_out] == 0], "outage")
+                        st.outage_until[new_out] = np.inf
+                        self._log(new_out[st.damage[new_out] == 0], "outage")
                         if len(dry):
                             back = self.env.now + obj.restore_delay_h
-                            self.outage_until[dry] = back
+                            st.outage_until[dry] = back
                             self.env.process(self._reopen(back, dry))
                 if m == IntensityMeasure.FLOOD_DEPTH_M:
                     # travel_h is inf off the road edges, so the factor only acts on roads
@@ -358,6 +327,7 @@ class Engine:
         """A field covers its time span: its last frame holds for one more step, then the
         hazard has passed. Temporary outages it caused end after their restore delays
         (damage stays until repaired); roads regain their speed."""
+        st = self.state
         t = f.times_h
         if not len(t) or not any(kind == "outage" for items in self._plans[fi].values()
                                  for kind, *_ in items):
@@ -370,10 +340,10 @@ class Engine:
             for kind, rule, idx in items:
                 if kind != "outage":
                     continue
-                wet = idx[self.outage_until[idx] == np.inf]
+                wet = idx[st.outage_until[idx] == np.inf]
                 if len(wet):
                     back = self.env.now + rule.restore_delay_h
-                    self.outage_until[wet] = back
+                    st.outage_until[wet] = back
                     self.env.process(self._reopen(back, wet))
             if m == IntensityMeasure.FLOOD_DEPTH_M:
                 self.edge_time_h = self.twin.travel_h
@@ -381,8 +351,9 @@ class Engine:
         self._notify()
 
     def _reopen(self, at: float, comps: np.ndarray):
+        st = self.state
         yield self.env.timeout(max(at - self.env.now, 0.0))
-        back = comps[(self.outage_until[comps] <= self.env.now) & (self.damage[comps] == 0)]
+        back = comps[(st.outage_until[comps] <= self.env.now) & (st.damage[comps] == 0)]
         if len(back):
             self._log(back, "restored")
             self._recompute()
@@ -420,9 +391,10 @@ class Engine:
             ev.succeed()
 
     def _pick(self, k: int, loc: int):
+        st = self.state
         t = self.twin
-        jobs = np.nonzero((self.damage > 0) & ~self.claimed & (t.network == k)
-                          & (self.outage_until != np.inf))[0]
+        jobs = np.nonzero((st.damage > 0) & ~st.claimed & (t.network == k)
+                          & (st.outage_until != np.inf))[0]
         if not len(jobs):
             return None
         passable = self._up()
@@ -443,7 +415,7 @@ class Engine:
         if not ok.any():
             return None
         jobs, tt = jobs[ok], tt[ok]
-        ds = self.damage[jobs]
+        ds = st.damage[jobs]
         rep = self._repair_mean[t.asset_class[jobs], ds - 1]
         s = self.policy.scores(t, jobs, tt, rep, t.impact[jobs])
         b = int(np.argmin(s))
@@ -464,109 +436,105 @@ class Engine:
             if self.twin.network[node] != NET_INDEX[NetworkKind.ROADS] or self.twin.is_edge[node]:
                 raise ScenarioError(f"'{self.twin.ids[node]}' is not a road node",
                                     where="preposition")
-        crews = [c for c, u in enumerate(self.crew_utility) if u == k and not self.crew_staged[c]]
+        crews = [c for c in self.crews if c.utility == k and not c.staged]
         for j, c in enumerate(crews[:count]):
-            self.crew_loc[c] = nodes[j % len(nodes)]
-            self.crew_staged[c] = True
+            c.location = nodes[j % len(nodes)]
+            c.staged = True
 
-    def _crew(self, k: int, crew: int):
+    def _crew(self, k: int, crew: Crew):
+        st = self.state
         res = self.crew_res[k]
+        who = self.crews.index(crew)  # the crew's code in the event log
         if self.config.crews[k] == 0:
             return
         yield self.first_damage
-        if self.config.mobilisation_h > 0 and not self.crew_staged[crew]:
+        if self.config.mobilisation_h > 0 and not crew.staged:
             yield self.env.timeout(self.config.mobilisation_h)
-        loc = self.crew_loc[crew]
+        crew.status = CrewStatus.IDLE
         while True:
             req = res.request(priority=1)
             yield req
-            pick = self._pick(k, loc)
+            pick = self._pick(k, crew.location)
             while pick is None:
                 res.release(req)
                 yield self._wake[k]
                 req = res.request(priority=1)
                 yield req
-                pick = self._pick(k, loc)
+                pick = self._pick(k, crew.location)
             job, travel_h, dest = pick
-            self.claimed[job] = True
-            self._busy[k] += 1
-            self._log(np.array([job]), "crew_dispatched", crew)
+            st.claimed[job] = True
+            crew.job, crew.status = job, CrewStatus.TRAVELLING
+            self._log(np.array([job]), "crew_dispatched", who)
             if travel_h > 0:
                 yield self.env.timeout(travel_h)
-            self._log(np.array([job]), "repair_started", crew)
-            ci, ds = int(self.twin.asset_class[job]), int(self.damage[job])
+            crew.status = CrewStatus.REPAIRING
+            self._log(np.array([job]), "repair_started", who)
+            ci, ds = int(self.twin.asset_class[job]), int(st.damage[job])
             mean, sd = self._repair_mean[ci, ds - 1], self._repair_sd[ci, ds - 1]
             yield self.env.timeout(max(0.1 * mean, self.rng.normal(mean, sd)))
-            self.damage[job] = 0
-            self.claimed[job] = False
-            self._busy[k] -= 1
-            self._log(np.array([job]), "restored", crew)
-            loc = dest
-            self.crew_loc[crew] = dest
+            st.damage[job] = 0
+            st.claimed[job] = False
+            crew.job, crew.status, crew.location = -1, CrewStatus.IDLE, dest
+            self._log(np.array([job]), "restored", who)
             self._recompute()
             self._notify()
             res.release(req)
 
-    def _tank_update(self) -> None:
-        dt = self.env.now - self.tank_t
-        if dt > 0 and len(self.tanks):
-            cap = self.twin.storage_h[self.tanks]
-            self.tank_level = np.where(self.tank_fed, np.minimum(cap, self.tank_level + dt),
-                                       np.maximum(0.0, self.tank_level - dt))
-        self.tank_t = self.env.now
-
     def _tank_empty(self, j: int, token: int, at: float):
         yield self.env.timeout(max(at - self.env.now, 0.0))
-        if self.tank_token[j] == token:
+        if self.tanks.token[j] == token:
             self._recompute()
             self._notify()
 
     def _service(self, up: np.ndarray, source_ok: np.ndarray):
+        st = self.state
         t = self.twin
-        return compute_service(up, source_ok, self.exempt, t.is_source, t.is_edge, t.edge_u,
+        return compute_service(up, source_ok, st.on_backup, t.is_source, t.is_edge, t.edge_u,
                                t.edge_v, t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
                                t.dep_supplier, t.capacity, t.demand, 1000, self._primary)
 
     def _recompute(self) -> None:
+        st = self.state
         t = self.twin
         now = self.env.now
         up = self._up()
-        self._tank_update()
+        tanks = self.tanks
+        tanks.advance(now, t.storage_h[tanks.idx])
         source_ok = np.ones(t.n, dtype=bool)
-        source_ok[self.tanks] = self.tank_level > 1e-9
+        source_ok[tanks.idx] = tanks.level_h > 1e-9
         served, deps_ok, fed_all, _ = self._service(up, source_ok)
         # backup generators: assets that just lost a dependency run on fuel while it lasts
-        lost = ~deps_ok & ~self.exempt & (self.backup_left > 1e-9)
-        regained = deps_ok & self.exempt
+        lost = ~deps_ok & ~st.on_backup & (st.backup_left > 1e-9)
+        regained = deps_ok & st.on_backup
         if regained.any():
-            self.backup_left[regained] -= now - self.backup_since[regained]
-            self.exempt[regained] = False
+            st.backup_left[regained] -= now - st.backup_since[regained]
+            st.on_backup[regained] = False
         if lost.any():
-            self.exempt[lost] = True
-            self.backup_since[lost] = now
+            st.on_backup[lost] = True
+            st.backup_since[lost] = now
             for i in np.nonzero(lost)[0]:
-                self.env.process(self._fuel_out(int(i), now + self.backup_left[i]))
+                self.env.process(self._fuel_out(int(i), now + st.backup_left[i]))
             served, deps_ok, fed_all, _ = self._service(up, source_ok)
-        if len(self.tanks):
+        if len(tanks.idx):
             # a tank refills when its island also holds a treatment plant
-            fed = fed_all[self.tanks]
-            start = ~fed & self.tank_fed
-            self.tank_fed = fed
-            for j in np.nonzero(start & (self.tank_level > 0))[0]:
-                self.tank_token[j] += 1
-                self.env.process(self._tank_empty(int(j), int(self.tank_token[j]),
-                                                  now + self.tank_level[j]))
-            self.tank_token[fed] += 1
+            fed = fed_all[tanks.idx]
+            start = ~fed & tanks.fed
+            tanks.fed = fed
+            for j in np.nonzero(start & (tanks.level_h > 0))[0]:
+                tanks.token[j] += 1
+                self.env.process(self._tank_empty(int(j), int(tanks.token[j]),
+                                                  now + tanks.level_h[j]))
+            tanks.token[fed] += 1
         # cascade events: assets that work but lost (or regained) a dependency
         # (an asset on backup power works; it fails by cascade when the fuel runs out)
         has_dep = self._has_dep
-        working = deps_ok | self.exempt
-        newly_bad = has_dep & up & ~working & self.prev_deps_ok
-        newly_ok = has_dep & up & working & ~self.prev_deps_ok
+        working = deps_ok | st.on_backup
+        newly_bad = has_dep & up & ~working & st.working
+        newly_ok = has_dep & up & working & ~st.working
         self._log(np.nonzero(newly_bad)[0], "cascade_failed")
         self._log(np.nonzero(newly_ok)[0], "restored")
-        self.prev_deps_ok = working
-        self.prev_served = served
+        st.working = working
+        st.served = served
         q = np.empty(4)
         for k in range(3):
             q[k] = float(self._weights[k] @ served)
@@ -576,14 +544,13 @@ class Engine:
             q[3] = float(s @ t.block_population / max(t.block_population.sum(), 1e-12))
         else:
             q[3] = float(q[:3].mean())
-        self._hist_t.append(now)
-        # sums of many weights carry rounding noise; 1 - 1e-16 is fully served
-        self._hist_q.append(np.clip(np.round(q, 12), 0.0, 1.0))
+        self.recorder.service(now, q)
 
     def _fuel_out(self, i: int, at: float):
+        st = self.state
         yield self.env.timeout(max(at - self.env.now, 0.0))
-        if self.exempt[i] and abs(self.backup_since[i] + self.backup_left[i] - self.env.now) < 1e-6:
-            self.backup_left[i] = 0.0
-            self.exempt[i] = False
+        if st.on_backup[i] and abs(st.backup_since[i] + st.backup_left[i] - self.env.now) < 1e-6:
+            st.backup_left[i] = 0.0
+            st.on_backup[i] = False
             self._recompute()
             self._notify()
