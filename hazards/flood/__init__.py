@@ -28,11 +28,12 @@ if TYPE_CHECKING:
         StageBoundary,
         TimeSeries,
     )
-    from hazards.flood.hazard import FloodHazard
+    from hazards.flood.hazard import FloodHazard, FloodWarning
     from hazards.flood.solver import FloodSolver, SolverOptions, VolumeLedger
 
 _WHERE = {
     "FloodHazard": "hazards.flood.hazard",
+    "FloodWarning": "hazards.flood.hazard",
     "FloodConfig": "hazards.flood.config",
     "FloodSolver": "hazards.flood.solver",
     "SolverOptions": "hazards.flood.solver",
@@ -47,8 +48,9 @@ _WHERE = {
 }
 
 __all__ = [
-    "FloodConfig", "FloodGrid", "FloodHazard", "FloodSolver", "Hyetograph", "Inflow",
-    "RainfallRaster", "SolverOptions", "StageBoundary", "TimeSeries", "VolumeLedger", "load_dem",
+    "FloodConfig", "FloodGrid", "FloodHazard", "FloodSolver", "FloodWarning", "Hyetograph",
+    "Inflow", "RainfallRaster", "SolverOptions", "StageBoundary", "TimeSeries", "VolumeLedger",
+    "load_dem",
 ]
 
 

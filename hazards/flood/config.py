@@ -58,13 +58,23 @@ from hazards.flood.geometry import line_cells, polygon_cells, rasterize_mask, re
 from hazards.flood.solver import FloodSolver, SolverOptions, state_bytes_per_cell
 
 Edge = Literal["N", "E", "S", "W"]
+
+#: Longest flood a scenario may simulate (h): a year. Longer runs are a unit
+#: mistake (minutes or seconds given as hours), not a flood event.
+MAX_DURATION_H = 366 * 24.0
+#: Most output times (``duration_h / output_step_h``) a flood may record: each one
+#: stores a depth frame and a row of site depths and makes the solver land on it.
+MAX_OUTPUT_TIMES = 100_000
+#: A stage more than this above the DEM's highest open cell is a datum or unit
+#: mistake (the highest storm surges are ~10 m, tsunami run-ups ~40 m).
+MAX_STAGE_ABOVE_DEM_M = 100.0
 Pairs = list[tuple[float, float]]
 
 
 class InflowConfig(BaseModel):
     """A discharge hydrograph entering at a point, along a line or over a polygon area."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str | None = None
     point: tuple[float, float] | None = None
@@ -85,7 +95,7 @@ class InflowConfig(BaseModel):
 class StageConfig(BaseModel):
     """A water-level series on a domain edge or along a polyline (coast, river bank)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str | None = None
     edge: Edge | None = None
@@ -122,7 +132,8 @@ class ManningPolygons(BaseModel):
 class FloodConfig(BaseModel):
     """The ``type: flood`` block of a scenario (see the module docstring for an example)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # inf and NaN are never a duration, a step or a parameter: refuse them here
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: Literal["flood"] = "flood"
     dem: Path | None = None
@@ -149,6 +160,18 @@ class FloodConfig(BaseModel):
     max_dt_s: PositiveFloat = DEFAULTS["max_dt_s"]
     wet_depth_m: PositiveFloat = DEFAULTS["wet_depth_m"]
     grid_frames_max_mb: PositiveFloat = DEFAULTS["grid_frames_max_mb"]
+
+    @model_validator(mode="after")
+    def _sizes(self) -> FloodConfig:
+        if self.duration_h > MAX_DURATION_H:
+            raise ValueError(f"duration_h {self.duration_h:g} exceeds {MAX_DURATION_H:g} h (a "
+                             "year); wrong units? (hours expected)")
+        n = self.duration_h / self.output_step_h
+        if n > MAX_OUTPUT_TIMES:
+            raise ValueError(
+                f"duration_h / output_step_h = {n:.3g} output times, more than "
+                f"{MAX_OUTPUT_TIMES:,}; give a larger output_step_h")
+        return self
 
     @model_validator(mode="after")
     def _edges(self) -> FloodConfig:
@@ -372,6 +395,7 @@ def build_model(config: FloodConfig, *, terrain: object | None = None,
         name = st.name or (f"stage_{st.edge}" if st.edge else f"stage{k + 1}")
         where = f"flood.stage_boundaries[{k}]"
         t_h, v = _series(st.stage, kind="stage", where=f"{where}.stage")
+        _check_stage_against_dem(v, z, wall, name=name, where=f"{where}.stage")
         series = TimeSeries(t_h * 3600.0, v)
         if st.edge is not None:
             stages.append(StageBoundary(name, series, edge=st.edge))
@@ -409,6 +433,19 @@ def build_model(config: FloodConfig, *, terrain: object | None = None,
         outflow_edges=tuple(config.outflow_edges), options=config.options(),
         duration_s=config.duration_h * 3600.0, initial_depth_m=initial, coarsening=k_coarse,
         losses_mmh=config.losses_mmh)
+
+
+def _check_stage_against_dem(stage_m: np.ndarray, z: np.ndarray, wall: np.ndarray, *,
+                             name: str, where: str) -> None:
+    """Refuse a stage far above the whole DEM: water hundreds of metres deep is a datum
+    or unit mistake, and would shrink the solver's time step towards zero."""
+    top = float(np.max(z[~wall]))
+    peak = float(np.max(stage_m))
+    if peak > top + MAX_STAGE_ABOVE_DEM_M:
+        raise HazardError(
+            f"stage boundary {name!r} reaches {peak:.4g} m, more than {MAX_STAGE_ABOVE_DEM_M:g} m "
+            f"above the DEM's highest cell ({top:.1f} m); wrong datum or units? (metres in the "
+            "DEM's vertical datum expected)", where=where)
 
 
 def _edge_cells(edge: str, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -458,19 +495,11 @@ def _manning(config: FloodConfig, grid: FloodGrid, ccrs: str) -> np.ndarray | fl
 
 def read_manning_raster(path: Path, grid: FloodGrid) -> np.ndarray:
     """Manning's n raster resampled (nearest) onto the grid; must cover it with values in (0, 1]."""
-    from affine import Affine
-    from rasterio.warp import Resampling, reproject
-
-    from hazards.flood.dem import open_raster
+    from common.rasters import read_onto_grid
 
     where = str(path)
-    with open_raster(path, "Manning raster") as src:
-        data = src.read(1, masked=True).astype(np.float64)
-        a = np.where(np.ma.getmaskarray(data), np.nan, np.ma.getdata(data))
-        out = np.full(grid.shape, np.nan)
-        reproject(source=a, destination=out, src_transform=src.transform, src_crs=src.crs,
-                  src_nodata=np.nan, dst_transform=Affine(*grid.transform), dst_crs=grid.crs,
-                  dst_nodata=np.nan, resampling=Resampling.nearest)
+    out = read_onto_grid(path, "Manning raster", transform=grid.transform, shape=grid.shape,
+                         crs=grid.crs, resampling="nearest", error=HazardError)
     open_ = np.isfinite(grid.elevation_m)
     bad = open_ & ~(np.isfinite(out) & (out > 0) & (out <= 1))
     if bad.any():

@@ -15,22 +15,21 @@ Rules
   nearest valid cell (``nodata="nearest"``).
 - Before reading, the bytes of the solver state for the grid are compared with
   the memory available (``os.sysconf``); a grid that does not fit raises.
+
+Opening, NoData, the memory check and reprojection are the shared rules of
+:mod:`common.rasters`; this module adds the flood's grid (north-up, coarsening,
+nearest fill).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from common.errors import HazardError
-
-#: Fraction of the available memory the solver state may take.
-MEMORY_FRACTION = 0.6
+from common.rasters import crs_string, is_projected, read_raster
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,116 +82,14 @@ class FloodGrid:
         return c + a * (np.asarray(cols) + 0.5), f + e * (np.asarray(rows) + 0.5)
 
 
-def available_memory_bytes() -> int:
-    """Physical memory available now (``os.sysconf``); a large number if unknown."""
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62
-
-
-def check_memory(shape: tuple[int, int], bytes_per_cell: int, *, where: str) -> None:
-    """Raise if a grid of ``shape`` needs more than a safe share of the free memory."""
-    need = int(shape[0]) * int(shape[1]) * int(bytes_per_cell)
-    have = available_memory_bytes()
-    if need > MEMORY_FRACTION * have:
-        raise HazardError(
-            f"a {shape[0]} x {shape[1]} grid needs about {need / 2**30:.1f} GiB of solver state, "
-            f"more than {MEMORY_FRACTION:.0%} of the {have / 2**30:.1f} GiB available; "
-            "crop or coarsen the DEM", where=where)
-
-
-def utm_crs_for(lon: float, lat: float) -> str:
-    """The WGS84 UTM zone CRS (``EPSG:326zz``/``EPSG:327zz``) of a point."""
-    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
-    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
-
-
-def _crs_string(crs: object) -> str:
-    from rasterio.crs import CRS
-
-    c = CRS.from_user_input(crs)
-    epsg = c.to_epsg()
-    return f"EPSG:{epsg}" if epsg else c.to_wkt()
-
-
-def is_projected(crs: str) -> bool:
-    from rasterio.crs import CRS
-
-    return bool(CRS.from_user_input(crs).is_projected)
-
-
-@contextmanager
-def open_raster(path: Path | str, what: str, *, crs_hint: str = "") -> Iterator:
-    """Open a raster with rasterio; a missing, unreadable or CRS-less file is a one-line
-    :class:`HazardError` naming it (``what`` says which input it is)."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
-    where = str(path)
-    if not Path(path).exists():
-        raise HazardError(f"{what} file not found", where=where)
-    try:
-        src = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise HazardError(f"not a raster GDAL can read ({exc})", where=where) from None
-    with src:
-        if src.crs is None:
-            raise HazardError(f"{what} has no CRS" + (f"; {crs_hint}" if crs_hint else ""),
-                              where=where)
-        yield src
-
-
 def load_dem(path: Path | str, *, target_crs: str | None = None, bytes_per_cell: int = 100
              ) -> FloodGrid:
     """Read a DEM (see the module rules); elevations float64 with NaN for no data."""
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-    path = Path(path)
-    where = str(path)
-    with open_raster(path, "DEM", crs_hint="give the file a projected CRS (a .prj beside an "
-                     ".asc, or gdal_edit.py -a_srs EPSG:xxxx)") as src:
-        t = src.transform
-        if t.b != 0 or t.d != 0:
-            raise HazardError("DEM is rotated or sheared; warp it to a north-up grid first",
-                              where=where)
-        src_crs = _crs_string(src.crs)
-        if target_crs is not None and not is_projected(target_crs):
-            raise HazardError(f"target CRS {target_crs} is not projected (metres needed)",
-                              where=where)
-        need_warp = (not src.crs.is_projected) or (
-            target_crs is not None and _crs_string(target_crs) != src_crs)
-        check_memory((src.height, src.width), bytes_per_cell, where=where)
-        data = src.read(1, masked=True).astype(np.float64)
-        z = np.where(np.ma.getmaskarray(data), np.nan, np.ma.getdata(data))
-        z[~np.isfinite(z)] = np.nan
-        if src.nodata is not None and np.isfinite(src.nodata):
-            z[z == src.nodata] = np.nan
-        if not np.isfinite(z).any():
-            raise HazardError("DEM has no valid cell (all NoData)", where=where)
-        if not need_warp:
-            transform = (t.a, t.b, t.c, t.d, t.e, t.f)
-            crs = src_crs
-        else:
-            if target_crs is None:
-                from rasterio.warp import transform as warp_points
-
-                cx = src.bounds.left + 0.5 * (src.bounds.right - src.bounds.left)
-                cy = src.bounds.bottom + 0.5 * (src.bounds.top - src.bounds.bottom)
-                lon, lat = warp_points(src.crs, "EPSG:4326", [cx], [cy])
-                crs = utm_crs_for(lon[0], lat[0])
-            else:
-                crs = _crs_string(target_crs)
-            dst_t, w, h = calculate_default_transform(src.crs, crs, src.width, src.height,
-                                                      *src.bounds)
-            check_memory((h, w), bytes_per_cell, where=where)
-            out = np.full((h, w), np.nan)
-            reproject(source=z, destination=out, src_transform=src.transform, src_crs=src.crs,
-                      src_nodata=np.nan, dst_transform=dst_t, dst_crs=crs, dst_nodata=np.nan,
-                      resampling=Resampling.bilinear)
-            z = out
-            transform = (dst_t.a, dst_t.b, dst_t.c, dst_t.d, dst_t.e, dst_t.f)
-    return _north_up(FloodGrid(z, transform, crs, src_crs, str(path)))
+    r = read_raster(path, "DEM", target_crs=target_crs, projected=True,
+                    bytes_per_cell=bytes_per_cell, error=HazardError,
+                    crs_hint="give the file a projected CRS (a .prj beside an .asc, or "
+                             "gdal_edit.py -a_srs EPSG:xxxx)")
+    return _north_up(FloodGrid(r.values, r.transform, r.crs, r.source_crs, str(path)))
 
 
 def grid_from_terrain(terrain: object, *, target_crs: str | None = None) -> FloodGrid:
@@ -206,12 +103,12 @@ def grid_from_terrain(terrain: object, *, target_crs: str | None = None) -> Floo
         raise HazardError("terrain raster is rotated; a north-up grid is needed", where="terrain")
     if not is_projected(crs):
         raise HazardError(f"terrain CRS {crs} is not projected", where="terrain")
-    if target_crs is not None and _crs_string(target_crs) != _crs_string(crs):
+    if target_crs is not None and crs_string(target_crs) != crs_string(crs):
         raise HazardError(f"terrain CRS {crs} differs from the city CRS {target_crs}",
                           where="terrain")
     if not np.isfinite(z).any():
         raise HazardError("terrain has no valid cell", where="terrain")
-    return _north_up(FloodGrid(z.copy(), tr, _crs_string(crs), _crs_string(crs), "terrain"))
+    return _north_up(FloodGrid(z.copy(), tr, crs_string(crs), crs_string(crs), "terrain"))
 
 
 def _north_up(grid: FloodGrid) -> FloodGrid:

@@ -36,6 +36,14 @@ from common.errors import HazardError
 #: and climate extremes).
 MAX_RAIN_MMH = 400.0
 
+#: Stages beyond this (m, either sign) are no water level on Earth (Everest 8849 m,
+#: the Mariana Trench -10,935 m): a unit mistake or garbage.
+MAX_ABS_STAGE_M = 11_000.0
+
+#: Discharges above this (m3/s) are taken as a unit mistake: the largest river
+#: flood on record (Amazon) peaks near 3.7e5 m3/s.
+MAX_INFLOW_M3S = 1.0e6
+
 _COLUMNS = {
     "rain": ("time_h", "rain_mmh"),
     "inflow": ("time_h", "q_m3s"),
@@ -273,6 +281,9 @@ def read_series_csv(path: Path | str, *, kind: str) -> tuple[np.ndarray, np.ndar
                         f"{step:g} h: gap or irregular record", where=where)
         elif kind == "inflow" and v < 0:
             raise HazardError(f"discharge {v:g} m3/s is negative", where=where)
+        problem = _absurd(kind, np.asarray([v]))
+        if problem:
+            raise HazardError(problem, where=where)
         times.append(t)
         values.append(v)
     if not header_seen:
@@ -303,4 +314,19 @@ def series_from_pairs(pairs: Sequence[Sequence[float]], *, kind: str, where: str
                               where=where)
     if kind == "inflow" and np.any(v < 0):
         raise HazardError("discharge must be >= 0 m3/s", where=where)
+    problem = _absurd(kind, v)
+    if problem:
+        raise HazardError(problem, where=where)
     return t, v
+
+
+def _absurd(kind: str, v: np.ndarray) -> str | None:
+    """Why values of a ``kind`` series are physically absurd, or None."""
+    if kind == "stage" and np.any(np.abs(v) > MAX_ABS_STAGE_M):
+        bad = float(v[np.argmax(np.abs(v))])
+        return (f"stage {bad:.4g} m is beyond any water level on Earth "
+                f"(|stage| <= {MAX_ABS_STAGE_M:g} m); wrong units? expected metres")
+    if kind == "inflow" and np.any(v > MAX_INFLOW_M3S):
+        return (f"discharge {float(v.max()):.4g} m3/s exceeds {MAX_INFLOW_M3S:.0e} m3/s (the "
+                "largest river floods peak near 3.7e5 m3/s); wrong units? expected m3/s")
+    return None

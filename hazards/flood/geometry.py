@@ -17,6 +17,7 @@ import numpy as np
 
 from common.errors import HazardError
 from hazards.flood.dem import FloodGrid
+from hazards.sampling import SitePoints, site_max
 
 
 def read_polygons(path: Path | str, *, grid: FloodGrid, default_crs: str,
@@ -144,45 +145,58 @@ def _nearest_open_ring(r0: int, c0: int, closed: np.ndarray) -> tuple[np.ndarray
 class SiteSampler:
     """Depth at sites: the cell under a node, the maximum over the cells along an edge.
 
-    A site's cells that are NoData are dropped; a cell inside an obstacle
-    (building) is replaced by the open cells of the nearest square ring around
-    it (up to ``MAX_RING`` cells away), so an asset inside a building sees the
-    water against its walls. A site with no usable cell
-    (outside the DEM, or all NoData) reads NaN.
+    Built from the sites' points (:func:`hazards.sampling.sample_sites` at half a
+    cell, in the grid's CRS), so an edge sees every cell it crosses. A point on a
+    NoData cell is dropped; a point in an obstacle (building) is replaced by the
+    open cells of the nearest square ring around it (up to ``MAX_RING`` cells
+    away), so an asset inside a building sees the water against its walls. A site
+    with no usable cell (outside the DEM, or all NoData) reads NaN.
+
+    Attributes
+    ----------
+    n_sites : int
+        Number of sites.
+    inside : ndarray of bool (n_sites,)
+        Whether any point of the site lies on the grid (NoData or not): the DEM
+        covers the site.
+    cells, owner : ndarray of int64
+        The flat cell indices each site reads, and the site of each (non-decreasing).
     """
 
-    def __init__(self, grid: FloodGrid, x: Sequence[np.ndarray], y: Sequence[np.ndarray], *,
-                 nodata: np.ndarray, obstacle: np.ndarray) -> None:
+    def __init__(self, grid: FloodGrid, points: SitePoints, *, nodata: np.ndarray,
+                 obstacle: np.ndarray) -> None:
         ny, nx = grid.shape
-        cells: list[np.ndarray] = []
-        for xs, ys in zip(x, y, strict=True):
-            if len(xs) == 1:
-                r, c, inside = grid.cell_of(xs, ys)
-                r, c = r[inside], c[inside]
-            else:
-                r, c = line_cells(xs, ys, grid)
-            keep = ~nodata[r, c]
-            r, c = r[keep], c[keep]
-            blocked = obstacle[r, c]
-            if blocked.any():
-                rr, cc = [r[~blocked]], [c[~blocked]]
-                for a0, b0 in zip(r[blocked], c[blocked], strict=True):
-                    ra, ca = _nearest_open_ring(a0, b0, obstacle | nodata)
-                    rr.append(ra)
-                    cc.append(ca)
-                r, c = np.concatenate(rr), np.concatenate(cc)
-            cells.append(np.unique(r * nx + c))
-        self.n_sites = len(cells)
-        counts = np.array([len(c) for c in cells], dtype=np.int64)
-        self.has_cells = counts > 0
-        self.cells = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)[
-            self.has_cells]
+        n_cells = ny * nx
+        self.n_sites = int(points.n_sites)
+        r, c, on_grid = grid.cell_of(points.x, points.y)
+        self.inside = site_max(on_grid, points.owner, self.n_sites) > 0
+        keep = on_grid & ~nodata[r, c]
+        r, c, own = r[keep], c[keep], points.owner[keep]
+        blocked = obstacle[r, c]
+        if blocked.any():
+            closed = obstacle | nodata
+            rr, cc, oo = [r[~blocked]], [c[~blocked]], [own[~blocked]]
+            ring: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+            for a0, b0, o0 in zip(r[blocked], c[blocked], own[blocked], strict=True):
+                key = int(a0) * nx + int(b0)
+                if key not in ring:  # many points of a line share a building cell
+                    ring[key] = _nearest_open_ring(int(a0), int(b0), closed)
+                ra, ca = ring[key]
+                rr.append(ra)
+                cc.append(ca)
+                oo.append(np.full(ra.size, o0, dtype=np.int64))
+            r, c, own = np.concatenate(rr), np.concatenate(cc), np.concatenate(oo)
+        flat = np.unique(own.astype(np.int64) * n_cells + (r * nx + c))
+        self.owner = flat // n_cells
+        self.cells = flat % n_cells
+
+    @property
+    def has_cells(self) -> np.ndarray:
+        """Whether each site reads at least one cell."""
+        out = np.zeros(self.n_sites, dtype=bool)
+        out[self.owner] = True
+        return out
 
     def sample(self, depth: np.ndarray) -> np.ndarray:
         """float32 (n_sites,): max depth over each site's cells; NaN for sites without cells."""
-        out = np.full(self.n_sites, np.nan, dtype=np.float32)
-        if self.cells.size:
-            vals = depth.ravel()[self.cells]
-            out[self.has_cells] = np.maximum.reduceat(vals, self.starts).astype(np.float32)
-        return out
+        return site_max(depth.ravel()[self.cells], self.owner, self.n_sites).astype(np.float32)

@@ -22,16 +22,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel
 
+from common.digest import file_digest
 from common.errors import HazardError
+from common.rasters import check_memory
 from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites
 from hazards.flood.config import FloodConfig, FloodModel, build_model, resolve_paths
 from hazards.flood.geometry import SiteSampler
+from hazards.sampling import sample_sites
+
+
+class FloodWarning(UserWarning):
+    """A flood input that runs but is probably not what the user meant (one line)."""
 
 #: Bumped whenever the solver's results change for the same inputs.
 SOLVER_VERSION = "flood-local-inertial-1"
@@ -44,22 +52,6 @@ def output_times_h(duration_h: float, step_h: float) -> np.ndarray:
     if duration_h - t[-1] > 1e-9 * max(1.0, duration_h):
         t = np.append(t, duration_h)
     return t
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file's bytes (and of a shapefile's sidecars)."""
-    h = hashlib.sha256()
-    paths = [path]
-    if path.suffix.lower() == ".shp":
-        paths = sorted(p for p in path.parent.glob(path.stem + ".*"))
-    if path.suffix.lower() == ".asc":
-        paths += [p for p in (path.with_suffix(".prj"),) if p.exists()]
-    for p in paths:
-        h.update(p.name.encode())
-        with open(p, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
 
 
 def block_max(a: np.ndarray, k: int) -> np.ndarray:
@@ -104,6 +96,66 @@ class FloodHazard:
         """sha256 over every input: DEM/terrain bytes, forcing files, parameters."""
         return self._key
 
+    def check(self, sites: Sites) -> None:
+        """Cheap validation for ``twin validate``: the output sizes fit in memory and the
+        DEM covers the city's sites (warns for a partial cover, raises for none); the
+        solver does not run."""
+        times_h = output_times_h(self.config.duration_h, self.config.output_step_h)
+        self._check_sizes(len(sites), len(times_h))
+        self._coverage_warning(self._sampler(sites))
+
+    def _sampler(self, sites: Sites) -> SiteSampler:
+        """Depth reader at the sites: points every half cell along edges (so a line sees
+        every cell it crosses), in the grid's CRS."""
+        m = self.model
+        step = 0.5 * min(m.grid.dx_m, m.grid.dy_m)
+        points = sample_sites(sites, step).to_crs(m.grid.crs)
+        return SiteSampler(m.grid, points, nodata=m.nodata, obstacle=m.obstacle)
+
+    def _check_sizes(self, n_sites: int, n_times: int) -> int:
+        """Refuse outputs that do not fit in memory (before any work); returns the frame
+        decimation ``k`` that keeps the stored depth frames within ``grid_frames_max_mb``."""
+        ny, nx = self.model.grid.shape
+        where = "flood.output_step_h"
+        check_memory((n_times, max(n_sites, 1)), 4, where=where,
+                     what="series of depth at sites (output times x sites)",
+                     hint="give a larger output_step_h or a shorter duration_h",
+                     error=HazardError)
+        budget = self.config.grid_frames_max_mb * 2**20
+        check_memory((int(budget),), 1, where="flood.grid_frames_max_mb",
+                     what="byte budget of depth frames", hint="give a smaller grid_frames_max_mb",
+                     error=HazardError)
+        if n_times * 4 > budget:
+            raise HazardError(
+                f"{n_times} output times do not fit in grid_frames_max_mb "
+                f"{self.config.grid_frames_max_mb:g} even at one cell per frame; give a larger "
+                "output_step_h", where=where)
+        k = 1
+        while n_times * -(-ny // k) * -(-nx // k) * 4 > budget:
+            k += 1  # ends: at k = max(ny, nx) a frame is one cell, which fits (checked above)
+        return k
+
+    def _coverage_warning(self, sampler: SiteSampler) -> str | None:
+        """Warn (and return the one line) when the DEM covers only some of the sites;
+        raise when it covers none: a flood that cannot reach the city is a wrong input,
+        not 100 % service."""
+        n = sampler.n_sites
+        if n == 0:
+            return None
+        inside = int(np.count_nonzero(sampler.inside))
+        xmin, ymin, xmax, ymax = self.model.grid.bounds()
+        extent = (f"x {xmin:.0f}..{xmax:.0f}, y {ymin:.0f}..{ymax:.0f} in "
+                  f"{self.model.grid.crs}")
+        if inside == 0:
+            raise HazardError(f"the DEM ({extent}) covers none of the city's {n} sites; check "
+                              "the DEM's extent and CRS", where="flood.dem")
+        if inside == n:
+            return None
+        msg = (f"flood: the DEM ({extent}) covers {inside} of the city's {n} sites; "
+               f"{100.0 * (n - inside) / n:.1f} % lie outside it and will read no flooding")
+        warnings.warn(msg, FloodWarning, stacklevel=3)
+        return msg
+
     def compute(self, sites: Sites, *, progress: bool | None = None) -> HazardField:
         """Run the flood and report depth at ``sites`` at every output time.
 
@@ -115,14 +167,11 @@ class FloodHazard:
 
         m = self.model
         grid = m.grid
-        xs, ys = _site_coords(sites, grid.crs)
-        sampler = SiteSampler(grid, xs, ys, nodata=m.nodata, obstacle=m.obstacle)
         times_h = output_times_h(self.config.duration_h, self.config.output_step_h)
+        k = self._check_sizes(len(sites), len(times_h))
+        sampler = self._sampler(sites)
+        coverage = self._coverage_warning(sampler)
         ny, nx = grid.shape
-        budget = self.config.grid_frames_max_mb * 2**20
-        k = 1
-        while len(times_h) * -(-ny // k) * -(-nx // k) * 4 > budget:
-            k += 1
         frames = np.empty((len(times_h), -(-ny // k), -(-nx // k)), dtype=np.float32)
         at_sites = np.empty((len(times_h), len(sites)), dtype=np.float32)
         solver = m.solver(track_maxima=False)
@@ -170,6 +219,7 @@ class FloodHazard:
             "dem_coarsening": m.coarsening,
             "n_steps": solver.n_steps,
             "cell_updates": solver.cell_updates,
+            "warnings": [coverage] if coverage else [],
             "volume_ledger_m3": {
                 "initial": led.initial_m3, "rain": led.rain_m3, "inflow": led.inflow_m3,
                 "losses": led.loss_m3,
@@ -200,36 +250,12 @@ def _progress_bar(total_h: float, progress: bool | None, *, desc: str):
                            "[{elapsed}<{remaining}]")
 
 
-def _site_coords(sites: Sites, crs: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per site, its vertices (one for a node) in the grid's CRS."""
-    lx = np.asarray(sites.line_x, dtype=np.float64)
-    ly = np.asarray(sites.line_y, dtype=np.float64)
-    if sites.crs and sites.crs != crs:
-        from pyproj import CRS, Transformer
-
-        if CRS.from_user_input(sites.crs) != CRS.from_user_input(crs):
-            t = Transformer.from_crs(sites.crs, crs, always_xy=True)
-            lx, ly = t.transform(lx, ly)
-    off = np.asarray(sites.line_offsets, dtype=np.int64)
-    if off.size != len(sites) + 1:
-        raise HazardError(f"sites have {len(sites)} ids but {off.size} line offsets",
-                          where="sites")
-    xs, ys = [], []
-    for i in range(len(sites)):
-        a, b = off[i], off[i + 1]
-        if b <= a:
-            xs.append(np.asarray([sites.x_m[i]], dtype=np.float64))
-            ys.append(np.asarray([sites.y_m[i]], dtype=np.float64))
-        else:
-            xs.append(lx[a:b])
-            ys.append(ly[a:b])
-    return xs, ys
-
-
 def _digest_paths(value: object) -> object:
     """Replace every path in a dumped config by the sha256 of the file's bytes."""
     if isinstance(value, Path):
-        return f"sha256:{file_digest(value)}" if value.exists() else f"missing:{value.name}"
+        if not value.exists():
+            return f"missing:{value.name}"
+        return f"sha256:{file_digest(value, error=HazardError)}"
     if isinstance(value, dict):
         return {k: _digest_paths(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -245,10 +271,5 @@ def _cache_key(config: FloodConfig, terrain: object | None, crs: str) -> str:
     dumped = _digest_paths(config.model_dump(mode="python"))
     h.update(json.dumps(dumped, sort_keys=True, default=str).encode())
     if terrain is not None:
-        z = np.ascontiguousarray(np.asarray(terrain.elevation_m))  # type: ignore[attr-defined]
-        h.update(str(z.dtype).encode())
-        h.update(str(z.shape).encode())
-        h.update(z.tobytes())
-        h.update(json.dumps([float(v) for v in terrain.transform]).encode())  # type: ignore[attr-defined]
-        h.update(str(terrain.crs).encode())  # type: ignore[attr-defined]
+        h.update(terrain.fingerprint().encode())  # type: ignore[attr-defined]
     return h.hexdigest()

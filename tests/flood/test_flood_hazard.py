@@ -10,6 +10,7 @@ import pytest
 
 from hazards.base import Hazard, HazardContext, HazardField, IntensityMeasure, Sites
 from hazards.flood import FloodConfig, FloodHazard
+from hazards.flood.hazard import FloodWarning
 from networks.model import Terrain
 
 CRS = "EPSG:32650"
@@ -52,8 +53,10 @@ def test_compute_samples_nodes_and_the_maximum_along_edges(tmp_path, valley_dem)
         "e_across": [(X0 + 15.0, Y0 - 205.0), (X0 + 385.0, Y0 - 205.0)],
         "e_half_out": [(X0 - 300.0, Y0 - 105.0), (channel_x, Y0 - 105.0)],
     })
-    field = hz.compute(sites)
+    with pytest.warns(FloodWarning, match=r"covers 4 of the city's 5 sites; 20.0 % lie outside"):
+        field = hz.compute(sites)
     assert isinstance(field, HazardField)
+    assert field.meta["warnings"] == [str(w) for w in field.meta["warnings"]] != []
     depth = field.intensity[IntensityMeasure.FLOOD_DEPTH_M]
     np.testing.assert_allclose(field.times_h, [0, 0.1, 0.2, 0.3, 0.4, 0.5])
     assert depth.shape == (6, 5) and depth.dtype == np.float32

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import common.rasters as rasters_mod
 from common.errors import HazardError, InputError
-from hazards.flood import dem as dem_mod
 from hazards.flood.config import FloodConfig, build_model
 from hazards.flood.dem import load_dem
 from hazards.flood.forcing import RainfallRaster, read_series_csv
@@ -56,8 +56,8 @@ def test_nodata_becomes_walls_or_nearest_never_zero(tmp_path, dem_writer):
 
 def test_dem_too_large_for_memory(tmp_path, dem_writer, monkeypatch):
     path = dem_writer(tmp_path / "dem.tif", np.zeros((50, 50)))
-    monkeypatch.setattr(dem_mod, "available_memory_bytes", lambda: 100_000)
-    with pytest.raises(HazardError, match=r"50 x 50 grid needs .* available"):
+    monkeypatch.setattr(rasters_mod, "available_memory_bytes", lambda: 100_000)
+    with pytest.raises(HazardError, match=r"50 x 50 DEM needs .* available"):
         load_dem(path)
 
 
