@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from site_fixtures import line_sites
 
 from common.errors import HazardError
 from hazards.base import Sites
@@ -13,16 +14,7 @@ from hazards.sampling import sample_sites, site_max
 
 
 def make_sites(lines: list[list[tuple[float, float]]], crs: str = "EPSG:32650") -> Sites:
-    """Sites from vertex lists (one vertex: a node)."""
-    counts = [len(v) for v in lines]
-    off = np.r_[0, np.cumsum(counts)].astype(np.int64)
-    xy = np.array([p for v in lines for p in v], dtype=float).reshape(-1, 2)
-    n = len(lines)
-    mid = np.array([np.mean(v, axis=0) if v else (0.0, 0.0) for v in lines], dtype=float)
-    return Sites(ids=np.array([f"S{i}" for i in range(n)], dtype=object),
-                 asset_class=np.array(["pipe"] * n), x_m=mid[:, 0], y_m=mid[:, 1],
-                 is_edge=np.array([c > 1 for c in counts]), length_m=np.zeros(n),
-                 line_offsets=off, line_x=xy[:, 0], line_y=xy[:, 1], crs=crs)
+    return line_sites(lines, crs=crs)
 
 
 def test_nodes_give_one_point_and_edges_are_densified_in_order():

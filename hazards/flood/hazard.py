@@ -122,9 +122,6 @@ class FloodHazard:
                      hint="give a larger output_step_h or a shorter duration_h",
                      error=HazardError)
         budget = self.config.grid_frames_max_mb * 2**20
-        check_memory((int(budget),), 1, where="flood.grid_frames_max_mb",
-                     what="byte budget of depth frames", hint="give a smaller grid_frames_max_mb",
-                     error=HazardError)
         if n_times * 4 > budget:
             raise HazardError(
                 f"{n_times} output times do not fit in grid_frames_max_mb "
@@ -133,6 +130,11 @@ class FloodHazard:
         k = 1
         while n_times * -(-ny // k) * -(-nx // k) * 4 > budget:
             k += 1  # ends: at k = max(ny, nx) a frame is one cell, which fits (checked above)
+        # what the frames really take: a large budget on a small grid costs nothing
+        check_memory((n_times, -(-ny // k), -(-nx // k)), 4, where="flood.grid_frames_max_mb",
+                     what="stack of depth frames (output times x rows x columns)",
+                     hint="give a smaller grid_frames_max_mb or a larger output_step_h",
+                     error=HazardError)
         return k
 
     def _coverage_warning(self, sampler: SiteSampler) -> str | None:
