@@ -107,7 +107,13 @@ class HazardField:
     meta: Mapping[str, object] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
-        """Write to an ``.npz`` (used by the on-disk cache)."""
+        """Write to an ``.npz`` (used by the on-disk cache), atomically: a unique
+        temporary file beside ``path``, renamed over it when complete, so a reader
+        (another process sharing the cache) never sees a half-written entry."""
+        import json
+        import os
+        import tempfile
+
         arrays: dict[str, np.ndarray] = {"times_h": self.times_h}
         for m, a in self.intensity.items():
             arrays[f"int__{m.value}"] = a
@@ -118,15 +124,27 @@ class HazardField:
             arrays[f"grid__{m.value}__times_h"] = g.times_h
             arrays[f"grid__{m.value}__transform"] = np.asarray(g.transform, dtype=float)
             arrays[f"grid__{m.value}__crs"] = np.asarray(g.crs)
-        import json
-
         arrays["meta_json"] = np.asarray(json.dumps(dict(self.meta), default=str))
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
-    def load(cls, path: Path) -> HazardField:
+    def load(cls, path: Path, *, n_sites: int | None = None) -> HazardField:
+        """Read a field written by :meth:`save`.
+
+        Raises ``OSError``, ``ValueError``, ``KeyError``, ``TypeError``, ``EOFError``,
+        ``zipfile.BadZipFile`` or ``zlib.error`` for a damaged file (see
+        :data:`DAMAGED_FILE_ERRORS`), and ``ValueError`` when the arrays break the
+        invariants (or do not have ``n_sites`` columns, when given).
+        """
+        import json
+
         with np.load(path, allow_pickle=False) as z:
             intensity = {
                 IntensityMeasure(k[5:]): z[k] for k in z.files if k.startswith("int__")
@@ -140,10 +158,28 @@ class HazardField:
                     grids[IntensityMeasure(m)] = GridSeries(
                         IntensityMeasure(m), z[f"grid__{m}__times_h"], z[k],
                         tuple(z[f"grid__{m}__transform"].tolist()), str(z[f"grid__{m}__crs"]))
-            import json
-
             meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
-            return cls(z["times_h"], intensity, forced, grids, meta)
+            times = z["times_h"]
+        if times.ndim != 1:
+            raise ValueError(f"times_h has shape {times.shape}")
+        for m, a in intensity.items():
+            if a.ndim != 2 or a.shape[0] != times.size or (
+                    n_sites is not None and a.shape[1] != n_sites):
+                raise ValueError(f"{m.value} has shape {a.shape} for {times.size} times")
+        if not isinstance(meta, dict):
+            raise ValueError("meta is not a mapping")
+        return cls(times, intensity, forced, grids, meta)
+
+
+def _damaged_file_errors() -> tuple[type[BaseException], ...]:
+    import zipfile
+    import zlib
+
+    return (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+#: What reading a truncated or garbled ``.npz`` can raise (numpy, zipfile, zlib).
+DAMAGED_FILE_ERRORS: tuple[type[BaseException], ...] = _damaged_file_errors()
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,15 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.digest import file_digest, regular_file_problem
 from common.errors import HazardError
 from common.names import DS_INDEX, DamageStateName
 from hazards.base import ForcedDamage, HazardContext, HazardField, IntensityMeasure, Sites
+from hazards.sampling import sample_sites
+
+#: Bumped whenever the field changes for the same inputs (part of the cache key).
+MODEL_VERSION = "damage-map-2"
 
 DS_NAMES = {name: i for name, i in DS_INDEX.items() if i > 0}
 
@@ -105,24 +111,38 @@ class DamageMapHazard:
         self.config = config
         self.context = context
         self._raster_path = None
+        # every file is checked here, before any work: `twin validate` sees what a run
+        # would, and the cache key never reads a device such as /dev/zero
         if config.raster is not None:
-            p = Path(config.raster.path)
-            self._raster_path = p if p.is_absolute() else context.base_dir / p
-            if not self._raster_path.is_file():
-                raise HazardError("raster file not found", where=str(self._raster_path))
+            self._raster_path = self._resolve(config.raster.path)
+            problem = regular_file_problem(self._raster_path)
+            if problem:
+                raise HazardError(f"raster: {problem}",
+                                  where=f"damage_map raster {self._raster_path}")
+        for k, e in enumerate(config.events):
+            if e.area is not None and e.area.file is not None:
+                path = self._resolve(e.area.file)
+                problem = regular_file_problem(path)
+                if problem:
+                    raise HazardError(f"area file: {problem}",
+                                      where=f"damage_map event #{k + 1} {path}")
 
     @classmethod
     def from_config(cls, config: BaseModel, context: HazardContext) -> DamageMapHazard:
         return cls(DamageMapConfig.model_validate(config.model_dump()), context)
 
     def cache_key(self) -> str:
-        h = hashlib.sha256(json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode())
+        """sha256 over the model version, the config, the city's CRS and the contents of
+        every file the map reads (raster and area files, with their sidecars: a
+        shapefile's ``.dbf``, ``.prj``, ...)."""
+        h = hashlib.sha256(MODEL_VERSION.encode())
+        h.update(json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode())
         h.update(self.context.crs.encode())
         if self._raster_path is not None:
-            h.update(self._raster_path.read_bytes())
+            h.update(file_digest(self._raster_path, error=HazardError).encode())
         for e in self.config.events:
             if e.area is not None and e.area.file is not None:
-                h.update(self._resolve(e.area.file).read_bytes())
+                h.update(file_digest(self._resolve(e.area.file), error=HazardError).encode())
         return f"damage_map-{h.hexdigest()[:20]}"
 
     def _resolve(self, p: str) -> Path:
@@ -181,20 +201,12 @@ class DamageMapHazard:
         return HazardField(tt, intensity, forced, meta={"kind": self.kind})
 
     def _in_area(self, area: AreaSpec, sites: Sites, where: str) -> np.ndarray:
+        """Sites with any sampled point (the vertices) inside the area."""
         import shapely
         from shapely.geometry import Polygon, box
 
         if area.file is not None:
-            import geopandas as gpd
-
-            path = self._resolve(area.file)
-            try:
-                gdf = gpd.read_file(path)
-            except Exception as ex:  # noqa: BLE001 - any reader failure is a user-file problem
-                raise HazardError(f"cannot read area file: {ex}", where=str(path)) from None
-            if gdf.crs is None:
-                raise HazardError("area file has no CRS", where=str(path))
-            geom = gdf.to_crs(sites.crs).union_all()
+            geom = self._read_area_file(self._resolve(area.file), sites.crs, where)
         else:
             if area.circle is not None:
                 x, y, r = area.circle
@@ -207,49 +219,53 @@ class DamageMapHazard:
                 import geopandas as gpd
 
                 geom = gpd.GeoSeries([geom], crs=area.crs).to_crs(sites.crs).iloc[0]
-        pts = shapely.points(sites.line_x, sites.line_y)
-        inside = shapely.contains_xy(geom, sites.line_x, sites.line_y) if len(pts) else pts
-        # a site is in the area when any of its vertices is
-        hit = np.add.reduceat(inside.astype(np.int64), sites.line_offsets[:-1]) > 0
+        pts = sample_sites(sites, math.inf)
+        inside = shapely.contains_xy(geom, pts.x, pts.y)
+        hit = pts.site_max(inside) > 0  # a site is in the area when any of its points is
         if not hit.any():
             raise HazardError("the area contains no asset of the city (check coordinates and "
                               "their CRS)", where=where)
         return hit
 
+    @staticmethod
+    def _read_area_file(path: Path, crs: str, where: str):
+        """The union of a vector file's polygons in ``crs``; one-line errors for anything
+        that is not a readable polygon file with a CRS."""
+        import geopandas as gpd
+
+        at = f"{where} {path}"
+        problem = regular_file_problem(path)
+        if problem:
+            raise HazardError(f"area file: {problem}", where=at)
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as ex:  # noqa: BLE001 - any reader failure is a user-file problem
+            msg = " ".join(str(ex).split())[:200]
+            raise HazardError(f"area file is not a vector file GDAL can read ({msg})",
+                              where=at) from None
+        if gdf.crs is None:
+            raise HazardError("area file has no CRS", where=at)
+        gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        kinds = set(gdf.geometry.geom_type)
+        if not kinds or not kinds <= {"Polygon", "MultiPolygon"}:
+            raise HazardError(f"area file: expected polygons, found {sorted(kinds) or 'none'}",
+                              where=at)
+        return gdf.to_crs(crs).union_all()
+
     def _sample_raster(self, sites: Sites) -> np.ndarray:
-        import rasterio
+        """The raster's value per site: the maximum over the site's points, an edge
+        densified to half a raster cell (NaN where the raster has no data)."""
+        from common.rasters import is_projected, read_raster
 
         path = self._raster_path
         r = self.config.raster
-        try:
-            ds = rasterio.open(path)
-        except rasterio.errors.RasterioIOError as ex:
-            raise HazardError(f"cannot read raster: {ex}", where=str(path)) from None
-        with ds:
-            if ds.crs is None:
-                raise HazardError("raster has no CRS", where=str(path))
-            if r.band > ds.count:
-                raise HazardError(f"raster has {ds.count} band(s), band {r.band} asked",
-                                  where=str(path))
-            data = ds.read(r.band, masked=True).astype(np.float64).filled(np.nan)
-            from pyproj import Transformer
-
-            tr = Transformer.from_crs(sites.crs, ds.crs, always_xy=True)
-            x, y = tr.transform(sites.line_x, sites.line_y)
-            inv = ~ds.transform
-            col, row = inv * (np.asarray(x), np.asarray(y))
-            col = np.floor(col).astype(np.int64)
-            row = np.floor(row).astype(np.int64)
-            ok = (row >= 0) & (row < ds.height) & (col >= 0) & (col < ds.width)
-            v = np.full(len(col), np.nan)
-            v[ok] = data[row[ok], col[ok]]
-        # a line's intensity is the maximum along its vertices (NaN only if all are)
-        out = np.full(len(sites), np.nan)
-        starts = sites.line_offsets[:-1]
-        filled = np.where(np.isnan(v), -np.inf, v)
-        mx = np.maximum.reduceat(filled, starts) if len(filled) else filled
-        out[:] = np.where(np.isfinite(mx), mx, np.nan)
+        where = f"damage_map raster {path}"
+        ras = read_raster(path, "damage-map raster", band=r.band, error=HazardError)
+        # half a cell, so a line sees every cell it crosses (cells in metres when projected)
+        step = 0.5 * min(abs(ras.transform[0]), abs(ras.transform[4])) \
+            if is_projected(ras.crs) else math.inf
+        pts = sample_sites(sites, step).to_crs(ras.crs)
+        out = pts.site_max(ras.sample(pts.x, pts.y))
         if np.all(np.isnan(out)):
-            raise HazardError("the raster does not cover any asset of the city",
-                              where=str(path))
+            raise HazardError("the raster does not cover any asset of the city", where=where)
         return out
