@@ -305,29 +305,25 @@ def _population(gdf, graphs, where: str) -> PopulationBlocks | None:
 
 
 def read_terrain(path: Path | str, *, crs: str | None = None) -> Terrain:
-    """Read a DEM (GeoTIFF / ASCII grid) with rasterio; reproject to ``crs`` when given."""
-    import rasterio
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    """Read a DEM (GeoTIFF / ASCII grid) with the shared raster rules of
+    :mod:`common.rasters` (one-line errors, NoData as NaN, memory check); reproject to
+    ``crs`` when given. Elevations are stored as float32."""
+    from common.rasters import read_raster
 
-    path = Path(path)
-    try:
-        ds = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as e:
-        raise NetworkError(f"cannot read DEM: {e}", where=str(path)) from None
-    with ds:
-        if ds.crs is None:
-            raise NetworkError("DEM has no CRS", where=str(path))
-        data = ds.read(1, masked=True).astype(np.float32).filled(np.nan)
-        transform, src_crs = ds.transform, ds.crs
-        if crs is not None and rasterio.crs.CRS.from_user_input(crs) != src_crs:
-            dst_t, w, h = calculate_default_transform(src_crs, crs, ds.width, ds.height,
-                                                      *ds.bounds)
-            out = np.full((h, w), np.nan, dtype=np.float32)
-            reproject(data, out, src_transform=transform, src_crs=src_crs, dst_transform=dst_t,
-                      dst_crs=crs, resampling=Resampling.bilinear, src_nodata=np.nan,
-                      dst_nodata=np.nan)
-            data, transform, src_crs = out, dst_t, rasterio.crs.CRS.from_user_input(crs)
-    return Terrain(data, tuple(transform)[:6], src_crs.to_string())
+    r = read_raster(path, "DEM", target_crs=crs, bytes_per_cell=16, error=NetworkError,
+                    crs_hint="give the file a CRS (gdal_edit.py -a_srs EPSG:xxxx)")
+    return Terrain(r.values.astype(np.float32), r.transform, r.crs)
+
+
+def _layer(rows: list[dict], crs: str, columns: tuple[str, ...] = ("id",)):
+    """A layer's frame; an empty network (an import of only a water or only a power
+    network) still gets its typed, empty layer, so the city reads back the same."""
+    import geopandas as gpd
+
+    if not rows:
+        return gpd.GeoDataFrame({c: pd.Series(dtype=str) for c in columns},
+                                geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
 
 
 def save_city(net: LifelineNetwork, path: Path | str) -> Path:

@@ -60,14 +60,32 @@ def cache_dir() -> Path:
 
 
 def hazard_field(hazard, twin: Twin, *, use_cache: bool = True) -> HazardField:
-    """The hazard's field at the twin's sites, from the on-disk cache when present."""
+    """The hazard's field at the twin's sites, from the on-disk cache when present.
+
+    The key joins the hazard's :meth:`~hazards.base.Hazard.cache_key` (every input
+    that shapes the field, file contents included) and the sites' fingerprint. A
+    damaged entry (truncated, garbled, wrong shape) is a miss: it is recomputed and
+    replaced atomically, with a one-line warning. Warnings the field carries
+    (``meta["warnings"]``) are issued again on a hit, so a cached run says what a
+    fresh one said.
+    """
+    import warnings
+
+    from hazards.base import DAMAGED_FILE_ERRORS
+
     key = hashlib.sha256(f"{hazard.cache_key()}|{twin.sites.fingerprint()}".encode()).hexdigest()
     path = cache_dir() / "hazards" / f"{key[:32]}.npz"
     if use_cache and path.is_file():
         try:
-            return HazardField.load(path)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache entry is recomputed
+            cached = HazardField.load(path, n_sites=len(twin.sites))
+        except DAMAGED_FILE_ERRORS as exc:
+            warnings.warn(f"hazard cache entry {path.name} is damaged ({type(exc).__name__}); "
+                          "recomputing it", stacklevel=2)
+        else:
+            carried = cached.meta.get("warnings")
+            for message in carried if isinstance(carried, list) else ():
+                warnings.warn(str(message), stacklevel=2)
+            return cached
     f = hazard.compute(twin.sites)
     if use_cache:
         try:
