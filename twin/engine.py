@@ -13,32 +13,41 @@ Processes
   reach on the **current** road graph (closed roads routed around; road crews
   clear roads first), travels, repairs for a duration drawn from the restoration
   table, and the service is recomputed;
-- *intervention processes* from the scenario (a planner's drill): fail assets,
-  hold crews back, stage backup generators.
+- *decisions* (:mod:`twin.actions`): typed injects and decisions, from the
+  scenario's ``interventions`` or applied live (:meth:`Engine.apply`); the table
+  :data:`twin.action_handlers.HANDLERS` dispatches them by type.
 
 After every state change the service is recomputed by the numba kernel
-(:mod:`twin.kernels.service`) and the served fraction of each network and of the
-system is recorded.
+(:mod:`twin.kernels.service`) and :class:`~twin.recorder.Recorder` records the
+served fraction of each network and of the system.
 
 The engine can be advanced step by step: ``engine.run(until=24)``, inspect
-``engine.snapshot()``, change the state (``engine.fail(...)``,
-``engine.hold_crews(...)``), then ``engine.run(until=48)``. A realization is a
-pure function of (twin, fields, models, config, rng seed).
+``engine.snapshot()``, decide (``engine.apply(HoldCrews("water", 2, 12))``), then
+``engine.run(until=48)``. A realization is a pure function of (twin, fields,
+models, config, rng seed, decisions).
+
+**When a decision acts.** A decision at time *t* acts after everything before *t*
+and before anything else at *t* (simpy stops ``run(until=t)`` before the events at
+*t*), whether it was scheduled in the scenario or applied live at a pause at *t*.
+That is why a drill's decision log, saved as ``interventions``, replays the drill
+byte for byte, and why :meth:`Engine.fork` can rebuild any moment by replaying the
+log with the same seed.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
-from common.errors import ScenarioError
 from common.names import SERIES
 from hazards.base import HazardField, IntensityMeasure
-from networks.fragility import DS_INDEX, AssetModels, sample_damage_states
+from networks.fragility import AssetModels, sample_damage_states
 from networks.schema import AssetClass, NetworkKind
+from twin.actions import Action, ActionError, BackupPower, Decision, Fail, HoldCrews, Preposition
 from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, NETWORKS, Twin
 from twin.crews import Crew, CrewPool, CrewStatus
 from twin.kernels.routing import travel_times
@@ -69,7 +78,7 @@ class RunConfig:
     crews: tuple[int, int, int] = (6, 4, 4)  # power, water, roads
     mobilisation_h: float = 0.0
     policy: str = "critical_first"
-    interventions: tuple[dict, ...] = ()
+    interventions: tuple[dict | Decision, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,19 @@ class Snapshot:
     out_of_service: tuple[str, ...]
     pending_jobs: dict[str, int]
     busy_crews: dict[str, int]
+    held_crews: dict[str, int] = field(default_factory=dict)
+    crews: tuple[CrewView, ...] = ()
+
+
+@dataclass(frozen=True)
+class CrewView:
+    """One crew in a snapshot: where it is (road node id) and what it does."""
+
+    name: str
+    utility: str
+    status: str
+    location: str
+    job: str | None
 
 
 class Engine:
@@ -94,8 +116,12 @@ class Engine:
         self.models = models
         self.config = config
         self.rng = rng
+        self._rng0 = copy.deepcopy(rng)  # the stream's start, for forks
         self.env = simpy.Environment()
         self.policy = make_policy(config.policy)
+        self.pinned: list[int] = []  # jobs a decision put first, in order
+        self.holds: list[list] = [[], [], []]  # per utility: held slots (simpy requests)
+        self.generator = twin.backup_h > 0  # assets with a generator on site
         n = twin.n
         self.state = AssetState.fresh(n, twin.backup_h)
         tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
@@ -120,13 +146,17 @@ class Engine:
         self.crews: list[Crew] = []
         for k, count in enumerate(config.crews):
             for j in range(count):
-                crew = Crew(f"{NETWORKS[k].value}-crew-{j + 1:02d}", k, depots[k])
-                self.crews.append(crew)
-                self.env.process(self._crew(k, crew))
+                self.add_crew(Crew(f"{NETWORKS[k].value}-crew-{j + 1:02d}", k, depots[k]))
         for i, f in enumerate(self.fields):
             self.env.process(self._hazard(i, f))
-        for iv in config.interventions:
-            self.env.process(self._intervention(iv))
+        #: every decision applied so far, in order, with its time (the decision log)
+        self.decisions: list[Decision] = []
+        #: what each decision did (a short note per entry of ``decisions``)
+        self.notes: list[str] = []
+        self._pending = sorted(
+            (iv if isinstance(iv, Decision) else Decision.from_record(
+                iv, where=f"interventions.{i}") for i, iv in enumerate(config.interventions)),
+            key=lambda d: d.time_h)  # stable: same-time decisions keep their order
         self._recompute()
 
     # ------------------------------------------------------------------ public API
@@ -141,33 +171,112 @@ class Engine:
         v.flags.writeable = False
         return v
 
+    @property
+    def horizon_h(self) -> float:
+        return float(self.config.horizon_h)
+
     def run(self, until: float | None = None) -> None:
-        """Advance to ``until`` hours (default: the horizon)."""
-        t = self.config.horizon_h if until is None else min(float(until), self.config.horizon_h)
+        """Advance to ``until`` hours (default: the horizon), applying the scheduled
+        decisions on the way. Going back in time or past the horizon is refused."""
+        t = self.horizon_h if until is None else until
+        if isinstance(t, bool) or not isinstance(t, int | float) or not np.isfinite(t):
+            raise ActionError(f"until must be a finite number of hours (got {t!r})",
+                              where="run")
+        t = float(t)
+        if t < self.env.now:
+            raise ActionError(f"until={t:g} h is before the current time {self.now:g} h "
+                              "(fork from an earlier time instead)", where="run")
+        if t > self.horizon_h + 1e-9:
+            raise ActionError(f"until={t:g} h is past the horizon {self.horizon_h:g} h",
+                              where="run")
+        while self._pending and self._pending[0].time_h <= t:
+            d = self._pending.pop(0)
+            if d.time_h > self.env.now:
+                self.env.run(until=d.time_h)
+            self._apply(d.action, d.by)
         if t > self.env.now:
             self.env.run(until=t)
 
-    def fail(self, asset_id: str, damage_state: str | int = "complete") -> None:
+    def next_event_h(self) -> float:
+        """Time of the next scheduled event or decision (``inf`` when none is left)."""
+        nxt = self.env.peek()
+        if self._pending:
+            nxt = min(nxt, self._pending[0].time_h)
+        return float(nxt)
+
+    def apply(self, action: Action, *, by: str = "api") -> str:
+        """Apply ``action`` now, record it in :attr:`decisions`, and return a short note
+        of what it did. A decision that cannot apply raises :class:`ActionError` and
+        changes nothing."""
+        if not isinstance(action, Action):
+            raise ActionError(f"not an action: {action!r}", where="apply")
+        self.run(self.now)  # decisions scheduled for now go first
+        return self._apply(action, by)
+
+    def _apply(self, action: Action, by: str) -> str:
+        from twin.action_handlers import HANDLERS
+
+        try:
+            note = HANDLERS[type(action)](self, action)
+        except ActionError as e:
+            raise ActionError(f"at {self.now:g} h: {e}") from None
+        self.decisions.append(Decision(self.now, action, by))
+        self.notes.append(note)
+        return note
+
+    def fork(self, at: float | None = None) -> Engine:
+        """A new engine in the state this one had at ``at`` (default: now): the same
+        inputs and seed with the decisions made up to ``at`` replayed, so it is
+        identical to this run up to ``at``. Decisions this run took or scheduled
+        after ``at`` stay scheduled in the fork; continue it with other decisions."""
+        at = self.now if at is None else float(at)
+        if not 0 <= at <= self.now:
+            raise ActionError(f"can fork only between 0 and now ({self.now:g} h), not at "
+                              f"{at:g} h", where="fork")
+        log = (*self.decisions, *self._pending)
+        cfg = RunConfig(self.config.horizon_h, self.config.crews, self.config.mobilisation_h,
+                        self.config.policy, tuple(sorted(log, key=lambda d: d.time_h)))
+        other = Engine(self.twin, self.fields, self.models, cfg, copy.deepcopy(self._rng0))
+        other.run(at)
+        return other
+
+    def drop_scheduled(self, keep) -> list[Decision]:
+        """Remove the scheduled decisions for which ``keep(decision)`` is false; return them."""
+        gone = [d for d in self._pending if not keep(d)]
+        self._pending = [d for d in self._pending if keep(d)]
+        return gone
+
+    @property
+    def scheduled(self) -> tuple[Decision, ...]:
+        """Decisions scheduled for later, in the order they will act."""
+        return tuple(self._pending)
+
+    # the planner's classic moves, as calls (each builds a record and applies it)
+    def fail(self, asset_id: str, damage_state: str = "complete") -> str:
         """Damage an asset now (a planner's injected event)."""
-        i = self.twin.lookup(asset_id)
-        ds = DS_INDEX[damage_state] if isinstance(damage_state, str) else int(damage_state)
-        self._damage(np.array([i]), np.array([ds], dtype=np.int8))
-        self._recompute()
-        self._notify()
+        return self.apply(Fail((asset_id,), damage_state))
 
-    def hold_crews(self, utility: str, count: int, duration_h: float) -> None:
+    def hold_crews(self, utility: str, count: int, duration_h: float) -> str:
         """Hold ``count`` crews of a utility back for ``duration_h`` from now."""
-        k = NET_INDEX[NetworkKind(utility)]
-        self.env.process(self._hold(k, count, duration_h))
+        return self.apply(HoldCrews(utility, count, duration_h))
 
-    def backup_power(self, asset_ids: Sequence[str], hours: float) -> None:
+    def backup_power(self, asset_ids: Sequence[str], hours: float) -> str:
         """Stage generators: each asset may run ``hours`` more without grid power."""
-        st = self.state
-        idx = np.array([self.twin.lookup(a) for a in asset_ids], dtype=np.int64)
-        st.backup_left[idx] += hours
-        for i in idx[st.on_backup[idx]]:  # already on backup: the fuel now lasts longer
-            self.env.process(self._fuel_out(int(i), st.backup_since[i] + st.backup_left[i]))
-        self._recompute()
+        return self.apply(BackupPower(tuple(asset_ids), hours))
+
+    def preposition(self, utility: str, count: int, road_nodes: Sequence[str]) -> str:
+        """Stage crews at road nodes before the hazard (:class:`~twin.actions.Preposition`)."""
+        return self.apply(Preposition(utility, count, tuple(road_nodes)))
+
+    def add_crew(self, crew: Crew, *, arrived: bool = False) -> None:
+        """Put a crew on the roster and start its process (``arrived``: it does not wait
+        for the first damage or the mobilisation delay, as mutual aid on site)."""
+        self.crews.append(crew)
+        self.env.process(self._crew(crew.utility, crew, len(self.crews) - 1, arrived=arrived))
+
+    def held(self, k: int) -> int:
+        """Crew slots of utility ``k`` held back by decisions now."""
+        return len(self.holds[k])
 
     @property
     def crew_names(self) -> tuple[str, ...]:
@@ -178,6 +287,7 @@ class Engine:
         return sum(c.utility == k and c.job >= 0 for c in self.crews)
 
     def snapshot(self) -> Snapshot:
+        """The state now: served fractions, damaged and out-of-service assets, crews."""
         st = self.state
         t = self.twin
         q = self.recorder.served_now
@@ -188,7 +298,12 @@ class Engine:
         return Snapshot(self.now, dict(zip(SERIES, map(float, q), strict=True)),
                         tuple(t.ids[st.damage > 0]),
                         tuple(t.ids[~up | (st.served <= 0) & ~t.is_edge]),
-                        pend, {NETWORKS[k].value: self.busy_crews(k) for k in range(3)})
+                        pend, {NETWORKS[k].value: self.busy_crews(k) for k in range(3)},
+                        {NETWORKS[k].value: self.held(k) for k in range(3)},
+                        tuple(CrewView(c.name, NETWORKS[c.utility].value, str(c.status),
+                                       str(t.ids[c.location]),
+                                       str(t.ids[c.job]) if c.job >= 0 else None)
+                              for c in self.crews))
 
     def result(self) -> RealizationResult:
         """The realization's record up to now."""
@@ -360,30 +475,6 @@ class Engine:
         # reopened roads can make waiting jobs reachable: wake idle crews in any case
         self._notify()
 
-    def _intervention(self, iv: dict):
-        yield self.env.timeout(iv["time_h"])
-        a = iv["action"]
-        if a == "fail":
-            idx = np.array([self.twin.lookup(x, where="interventions") for x in iv["assets"]])
-            self._damage(idx, np.full(len(idx), DS_INDEX[iv["damage_state"]], np.int8))
-            self._recompute()
-            self._notify()
-        elif a == "hold_crews":
-            self.hold_crews(iv["utility"], iv["count"], iv["duration_h"])
-        elif a == "backup_power":
-            self.backup_power(iv["assets"], iv["hours"])
-        elif a == "preposition":
-            self.preposition(iv["utility"], iv["count"], iv["assets"])
-        else:  # pragma: no cover - the scenario model admits only the actions above
-            raise ScenarioError(f"unknown intervention {a!r}")
-
-    def _hold(self, k: int, count: int, duration_h: float):
-        reqs = [self.crew_res[k].request(priority=0) for _ in range(count)]
-        yield self.env.all_of(reqs)
-        yield self.env.timeout(duration_h)
-        for r in reqs:
-            self.crew_res[k].release(r)
-
     def _notify(self) -> None:
         for k in range(3):
             ev = self._wake[k]
@@ -419,6 +510,11 @@ class Engine:
         rep = self._repair_mean[t.asset_class[jobs], ds - 1]
         s = self.policy.scores(t, jobs, tt, rep, t.impact[jobs])
         b = int(np.argmin(s))
+        if self.pinned:  # a decision put these first, in the order pinned
+            rank = {j: r for r, j in enumerate(self.pinned)}
+            hits = [(rank[int(j)], p) for p, j in enumerate(jobs) if int(j) in rank]
+            if hits:
+                b = min(hits)[1]
         job = int(jobs[b])
         if t.is_edge[job] and t.network[job] == NET_INDEX[NetworkKind.ROADS]:
             dest = int(t.edge_u[job] if dist[t.edge_u[job]] <= dist[t.edge_v[job]]
@@ -427,29 +523,14 @@ class Engine:
             dest = int(acc[b])
         return job, float(tt[b]), dest
 
-    def preposition(self, utility: str, count: int, road_nodes: Sequence[str]) -> None:
-        """Stage ``count`` crews of a utility at road nodes (round-robin) before the hazard:
-        they start from there and skip the mobilisation delay (a warning lead time)."""
-        k = NET_INDEX[NetworkKind(utility)]
-        nodes = [self.twin.lookup(r, where="preposition") for r in road_nodes]
-        for node in nodes:
-            if self.twin.network[node] != NET_INDEX[NetworkKind.ROADS] or self.twin.is_edge[node]:
-                raise ScenarioError(f"'{self.twin.ids[node]}' is not a road node",
-                                    where="preposition")
-        crews = [c for c in self.crews if c.utility == k and not c.staged]
-        for j, c in enumerate(crews[:count]):
-            c.location = nodes[j % len(nodes)]
-            c.staged = True
-
-    def _crew(self, k: int, crew: Crew):
+    def _crew(self, k: int, crew: Crew, who: int, *, arrived: bool = False):
+        """A crew's life; ``who`` is its code in the event log (its roster index)."""
         st = self.state
         res = self.crew_res[k]
-        who = self.crews.index(crew)  # the crew's code in the event log
-        if self.config.crews[k] == 0:
-            return
-        yield self.first_damage
-        if self.config.mobilisation_h > 0 and not crew.staged:
-            yield self.env.timeout(self.config.mobilisation_h)
+        if not arrived:
+            yield self.first_damage
+            if self.config.mobilisation_h > 0 and not crew.staged:
+                yield self.env.timeout(self.config.mobilisation_h)
         crew.status = CrewStatus.IDLE
         while True:
             req = res.request(priority=1)

@@ -51,28 +51,37 @@ class CrewSpec(_Strict):
 
 
 class Intervention(_Strict):
-    """A planner's action at a time: fail assets, hold crews back, stage generators at
-    assets (``backup_power``), or pre-position crews at road nodes (``preposition``:
-    ``assets`` are the staging road nodes; staged crews skip the mobilisation delay)."""
+    """A planner's inject or decision at ``time_h``: one of the typed actions of
+    :mod:`twin.actions` (the one definition of each action and its fields), written
+    flat. Which fields an action takes, and their checks, come from its record."""
 
-    time_h: float = Field(ge=0)
-    action: Literal["fail", "hold_crews", "backup_power", "preposition"]
+    time_h: float = Field(ge=0, allow_inf_nan=False)
+    action: str
     assets: list[str] | None = None
-    damage_state: DamageStateName = "complete"
+    damage_state: DamageStateName | None = None
+    area: dict[str, list[float]] | None = None
+    asset_classes: list[str] | None = None
     utility: NetworkName | None = None
     count: int | None = Field(None, ge=1)
-    duration_h: float | None = Field(None, gt=0)
-    hours: float | None = Field(None, gt=0, description="generator fuel, for backup_power")
+    duration_h: float | None = Field(None, gt=0, allow_inf_nan=False)
+    hours: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                description="generator fuel, for backup_power and refuel")
+    after_h: float | None = Field(None, ge=0, allow_inf_nan=False,
+                                  description="mutual aid: arrival after the request")
+    policy: str | None = None
 
     @model_validator(mode="after")
     def _fields(self) -> Intervention:
-        need = {"fail": ("assets",), "hold_crews": ("utility", "count", "duration_h"),
-                "backup_power": ("assets", "hours"),
-                "preposition": ("utility", "count", "assets")}[self.action]
-        missing = [k for k in need if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"action '{self.action}' needs {', '.join(missing)}")
+        from twin.actions import action_from_record
+
+        action_from_record(self.model_dump())  # raises ActionError: one line, names the field
         return self
+
+    def to_action(self):
+        """The typed record (:class:`twin.actions.Decision`) of this entry."""
+        from twin.actions import Decision
+
+        return Decision.from_record(self.model_dump())
 
 
 class ScenarioSpec(_Strict):
