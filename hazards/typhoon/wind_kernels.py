@@ -34,6 +34,19 @@ from numba.extending import intrinsic
 #: sites per parallel block (writes to out[t, i] stay contiguous inside a block)
 BLOCK = 2048
 
+#: LLVM fast-math flags of every kernel here. Only the flags that let the optimiser assume
+#: finite inputs: they keep min/max and selects branch-free (vectorisable) but cannot change
+#: the value of any operation. Left out on purpose: 'contract' (fusing a*b+c into an FMA),
+#: 'reassoc', 'arcp' and 'afn' (reciprocal and sqrt estimates): LLVM applies those
+#: differently to the SIMD loop body and to its scalar remainder (FMA in one and not the
+#: other, an estimate plus a Newton step instead of sqrt or division), and differently per
+#: CPU, so a site's wind depended on its position in a block and therefore on how the sites
+#: were chunked and threaded (issue #8: 1.1e-5 relative on an AVX-512 AMD EPYC). With these
+#: flags every operation is IEEE-rounded the same way in every lane and in scalar code, so a
+#: site's value depends on its own inputs only; the speed of contraction is kept by explicit
+#: fused multiply-adds (:func:`_fma`), which are exact in every path.
+FASTMATH = {"nnan", "ninf"}
+
 # --- branch-free exp / log (vectorisable; no libm calls) ---------------------------------
 # SVML is not available, so math.exp / math.log stay scalar libm calls and keep LLVM from
 # vectorising the loop over sites. The helpers below are polynomials with the binary
@@ -63,6 +76,9 @@ if config.DISABLE_JIT:  # pragma: no cover - exercised only without the JIT
 
     def _log_mantissa(x):
         return type(x)(math.ldexp(float(x), -int(_log_exponent(x))))
+
+    def _fma(a, b, c):
+        return a * b + c
 else:
     from llvmlite import ir as _ir
 
@@ -127,7 +143,31 @@ else:
         return x(x), codegen
 
 
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+    def _target_has_fma(context) -> bool:
+        """Whether numba compiles for a CPU with fused multiply-add (its feature string)."""
+        feats = getattr(context.codegen(), "_tm_features", "") or ""
+        return "+fma" in feats.split(",")
+
+    @intrinsic
+    def _fma(typingctx, a, b, c):
+        """a * b + c with one rounding (llvm.fma) where the target CPU has FMA, else with two
+        (fmul, fadd). Either way the same in every SIMD lane and in scalar code, unlike the
+        'contract' fast-math flag, which LLVM applies to some code paths and not others."""
+        if _float_int(a) is None or not (a == b == c):
+            return None
+        fty = _float_int(a)[0]
+
+        def codegen(context, builder, sig, args):
+            x, y, z = args
+            if _target_has_fma(context):
+                fn = builder.module.declare_intrinsic("llvm.fma", [fty],
+                                                      _ir.FunctionType(fty, [fty] * 3))
+                return builder.call(fn, [x, y, z])
+            return builder.fadd(builder.fmul(x, y), z)
+        return a(a, b, c), codegen
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
 def _expf(y):
     """exp(y) in float32 for y in [-87, 88] (clamped there), Cephes expf polynomial."""
     y = min(max(y, np.float32(-87.0)), np.float32(88.0))
@@ -136,50 +176,50 @@ def _expf(y):
     y = y - n * np.float32(-2.12194440e-4)
     z = y * y
     p = np.float32(1.9875691500e-4)
-    p = p * y + np.float32(1.3981999507e-3)
-    p = p * y + np.float32(8.3334519073e-3)
-    p = p * y + np.float32(4.1665795894e-2)
-    p = p * y + np.float32(1.6666665459e-1)
-    p = p * y + np.float32(5.0000001201e-1)
-    return (p * z + y + np.float32(1.0)) * _pow2(n)
+    p = _fma(p, y, np.float32(1.3981999507e-3))
+    p = _fma(p, y, np.float32(8.3334519073e-3))
+    p = _fma(p, y, np.float32(4.1665795894e-2))
+    p = _fma(p, y, np.float32(1.6666665459e-1))
+    p = _fma(p, y, np.float32(5.0000001201e-1))
+    return (_fma(p, z, y) + np.float32(1.0)) * _pow2(n)
 
 
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
 def _exp64(y):
     """exp(y) in float64 for y in [-700, 700] (clamped there), relative error < 1e-9."""
     y = min(max(y, -700.0), 700.0)
     n = _floor(y * 1.4426950408889634 + 0.5)
     y = (y - n * 0.693145751953125) - n * 1.4286068203094173e-06  # ln 2 = hi + lo
     p = 2.48015873015873e-05
-    p = p * y + 0.0001984126984126984
-    p = p * y + 0.001388888888888889
-    p = p * y + 0.008333333333333333
-    p = p * y + 0.041666666666666664
-    p = p * y + 0.16666666666666666
-    p = p * y + 0.5
-    p = p * y + 1.0
-    return (p * y + 1.0) * _pow2(n)
+    p = _fma(p, y, 0.0001984126984126984)
+    p = _fma(p, y, 0.001388888888888889)
+    p = _fma(p, y, 0.008333333333333333)
+    p = _fma(p, y, 0.041666666666666664)
+    p = _fma(p, y, 0.16666666666666666)
+    p = _fma(p, y, 0.5)
+    p = _fma(p, y, 1.0)
+    return _fma(p, y, 1.0) * _pow2(n)
 
 
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
 def _log64(x):
     """ln(x) in float64 for normal x > 0, absolute error < 2e-9."""
     e = _log_exponent(x)
     f = _log_mantissa(x) - 1.0
     p = -0.07638592451282993
-    p = p * f + 0.12914170324156782
-    p = p * f - 0.1324084269354533
-    p = p * f + 0.14180078718728542
-    p = p * f - 0.16609126504948107
-    p = p * f + 0.20002071674782576
-    p = p * f - 0.2500158512304325
-    p = p * f + 0.33333324023639416
-    p = p * f - 0.4999998829414201
-    p = p * f + 1.0000000000182154
-    return e * 0.6931471805599453 + f * p
+    p = _fma(p, f, 0.12914170324156782)
+    p = _fma(p, f, -0.1324084269354533)
+    p = _fma(p, f, 0.14180078718728542)
+    p = _fma(p, f, -0.16609126504948107)
+    p = _fma(p, f, 0.20002071674782576)
+    p = _fma(p, f, -0.2500158512304325)
+    p = _fma(p, f, 0.33333324023639416)
+    p = _fma(p, f, -0.4999998829414201)
+    p = _fma(p, f, 1.0000000000182154)
+    return _fma(e, 0.6931471805599453, f * p)
 
 
-@njit(cache=True, inline="always", fastmath=True)
+@njit(cache=True, inline="always", fastmath=FASTMATH)
 def _speed(dx: float, dy: float, rmw: float, log_rmw: float, b: float, bdp_rho: float,
            half_f: float, vte: float, vtn: float, vt: float, vscale: float, hemi: float,
            cos_a: float, sin_a: float) -> float:
@@ -209,7 +249,7 @@ def _speed(dx: float, dy: float, rmw: float, log_rmw: float, b: float, bdp_rho: 
     return math.sqrt(u * u + w * w)
 
 
-@njit(cache=True, inline="always", fastmath=True)
+@njit(cache=True, inline="always", fastmath=FASTMATH)
 def _offset(lat_r: float, lon_r: float, cos_h: float, sin_h: float, clat: float, clon: float,
             ccos_h: float, csin_h: float, r_earth: float) -> tuple[float, float]:
     """Equirectangular east/north offset (m) of a site from the eye, longitude wrapped;
@@ -222,7 +262,7 @@ def _offset(lat_r: float, lon_r: float, cos_h: float, sin_h: float, clat: float,
     return r_earth * (cos_h * ccos_h - sin_h * csin_h) * dlon, r_earth * (lat_r - clat)
 
 
-@njit(cache=True, inline="always", fastmath=True, error_model="numpy")
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
 def _speed_simd(dx: float, dy: float, r2: float, x: float, rmw: float, bdp_rho: float,
                 half_f: float, vte: float, vtn: float, vt: float, vscale: float,
                 hemi_ca: float, sa: float) -> float:
@@ -243,12 +283,12 @@ def _speed_simd(dx: float, dy: float, r2: float, x: float, rmw: float, bdp_rho: 
     ex = dx * inv_r
     ey = dy * inv_r
     rf2 = half_f * r
-    v = vscale * (math.sqrt(bdp_rho * xex + rf2 * rf2) - rf2)
+    v = vscale * (math.sqrt(_fma(bdp_rho, xex, rf2 * rf2)) - rf2)
     c = min(np.float32(1.0), rmw * inv_r)
     vang = max(np.float32(0.0), v - c * vt)
-    u = vang * (-hemi_ca * ey - sa * ex) + c * vte
-    w = vang * (hemi_ca * ex - sa * ey) + c * vtn
-    return math.sqrt(u * u + w * w)
+    u = _fma(vang, -hemi_ca * ey - sa * ex, c * vte)
+    w = _fma(vang, hemi_ca * ex - sa * ey, c * vtn)
+    return math.sqrt(_fma(u, u, w * w))
 
 
 @njit(cache=True)
@@ -280,7 +320,7 @@ def _step_constants(c_lat_deg, c_lon_deg, rmw_m, b, dp_pa, rho, f, vt_east, vt_n
     return c64, c32
 
 
-@njit(parallel=True, cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy", boundscheck=False)
 def wind_at_sites(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray, site_factor: np.ndarray,
                   site_gust: np.ndarray, c_lat_deg: np.ndarray, c_lon_deg: np.ndarray,
                   rmw_m: np.ndarray, b: np.ndarray, dp_pa: np.ndarray, rho: np.ndarray,
@@ -345,7 +385,7 @@ def wind_at_sites(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray, site_facto
                 dlon = dlon + two_pi if dlon < -math.pi else dlon
                 dx = (cos_h[j] * ccos - sin_h[j] * csin) * dlon
                 dy = r_earth_m * (lat_r[j] - clat)
-                r2 = dx * dx + dy * dy
+                r2 = _fma(dx, dx, dy * dy)
                 dx32[j] = dx
                 dy32[j] = dy
                 r232[j] = r2
@@ -383,7 +423,7 @@ def empty_outputs(nt: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.empty((nt, n), dtype=np.float32), np.empty((nt, n), dtype=np.float32)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
 def peak_wind_at_sites(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray,
                        site_factor: np.ndarray, c_lat_deg: np.ndarray, c_lon_deg: np.ndarray,
                        rmw_m: np.ndarray, b: np.ndarray, dp_pa: np.ndarray, rho: np.ndarray,

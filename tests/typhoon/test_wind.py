@@ -157,3 +157,35 @@ def test_kernel_polynomial_exp_log_accuracy():
     x = np.exp(np.linspace(-60.0, 60.0, 20001))
     got = np.array([_log64(v) for v in x])
     assert np.max(np.abs(got - np.log(x))) < 1e-8
+
+
+def test_a_sites_wind_does_not_depend_on_its_neighbours_or_threads(make_track):
+    """Issue #8: a site's value must not depend on where it falls in a SIMD block (vector
+    body or scalar remainder), on how the sites are chunked, or on the thread count."""
+    import numba
+
+    tr = make_track(speed_mps=5.0, bearing_deg=300.0, rmw_m=25e3)
+    steps = storm_steps(tr, tr.times[3:9])
+    rng = np.random.default_rng(8)
+    n = 4099  # two full blocks of 2048 and a ragged tail
+    lat = tr.lat[5] + rng.uniform(-2.0, 2.0, n)
+    lon = tr.lon[5] + rng.uniform(-2.0, 2.0, n)
+    fac = rng.uniform(0.6, 1.0, n)
+    s_all, g_all = wind_at_sites(steps, lat, lon, site_factor=fac, site_gust=1.4)
+    assert np.count_nonzero(s_all) > n  # most site-steps are inside the storm
+    for start in (1, 3, 7, 13, 2047):  # every site moves to another lane
+        s, g = wind_at_sites(steps, lat[start:], lon[start:], site_factor=fac[start:],
+                             site_gust=1.4)
+        np.testing.assert_array_equal(s, s_all[:, start:])
+        np.testing.assert_array_equal(g, g_all[:, start:])
+    for k in (1, 5, 31):  # single sites and short runs: all scalar remainder, if any
+        s, _ = wind_at_sites(steps, lat[k:k + 1], lon[k:k + 1], site_factor=fac[k:k + 1],
+                             site_gust=1.4)
+        np.testing.assert_array_equal(s[:, 0], s_all[:, k])
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        s1, _ = wind_at_sites(steps, lat, lon, site_factor=fac, site_gust=1.4)
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(s1, s_all)
