@@ -104,10 +104,14 @@ def _floats(text: str, n: int, *, flag: str) -> list[float]:
 def _stage_entries(path: Path) -> list[dict]:
     import yaml
 
+    from common.digest import regular_file_problem
     from common.errors import HazardError
 
     if not path.exists():
         raise HazardError("stage boundary file not found", where=str(path))
+    problem = regular_file_problem(path)
+    if problem:
+        raise HazardError(f"stage boundary file: {problem}", where=str(path))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
+from common.digest import regular_file_problem
 from common.errors import HazardError
 from hazards.flood.defaults import DEFAULTS
 from hazards.flood.dem import FloodGrid, coarsen, fill_nearest, grid_from_terrain, load_dem
@@ -268,6 +269,9 @@ def _read_lines(path: Path, *, grid: FloodGrid, default_crs: str) -> list[np.nda
 
     if not path.exists():
         raise HazardError("line file not found", where=str(path))
+    problem = regular_file_problem(path)
+    if problem:
+        raise HazardError(f"line file: {problem}", where=str(path))
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several unrelated types for unreadable files

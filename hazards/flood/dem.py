@@ -153,6 +153,10 @@ def coarsen(grid: FloodGrid, cell_size_m: float) -> tuple[FloodGrid, int]:
         raise HazardError(f"cell_size_m {cell_size_m} must be a positive number",
                           where="flood.cell_size_m")
     fine = max(grid.dx_m, grid.dy_m)
+    extent = max(grid.shape[1] * grid.dx_m, grid.shape[0] * grid.dy_m)
+    if cell_size_m > extent:
+        raise HazardError(f"cell_size_m {cell_size_m:g} is larger than the DEM itself "
+                          f"({extent:.0f} m across)", where="flood.cell_size_m")
     k = max(1, int(round(cell_size_m / fine)))
     if cell_size_m < fine * 0.999:
         raise HazardError(

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.digest import regular_file_problem
 from common.errors import HazardError
 
 #: Rain intensities above this (mm/h) are taken as a unit mistake: the world's
@@ -224,6 +225,9 @@ def read_series_csv(path: Path | str, *, kind: str) -> tuple[np.ndarray, np.ndar
     """
     cols = _COLUMNS[kind]
     path = Path(path)
+    problem = regular_file_problem(path)
+    if problem and path.exists():  # a device or a folder; a missing file is reported below
+        raise HazardError(f"{kind} file: {problem}", where=str(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.digest import regular_file_problem
 from common.errors import HazardError
 from hazards.flood.dem import FloodGrid
 from hazards.sampling import SitePoints, site_max
@@ -29,6 +30,9 @@ def read_polygons(path: Path | str, *, grid: FloodGrid, default_crs: str,
     where = str(path)
     if not path.exists():
         raise HazardError("polygon file not found", where=where)
+    problem = regular_file_problem(path)
+    if problem:
+        raise HazardError(f"polygon file: {problem}", where=where)
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several unrelated types for unreadable files

@@ -222,3 +222,17 @@ def test_dem_that_covers_part_of_the_city_warns_with_the_share_outside(tmp_path)
     assert len(warn) == 1 and "covers" in warn[0] and "% lie outside it" in warn[0], r.stderr
     share = float(warn[0].split("; ")[-1].split(" %")[0])
     assert 10.0 < share < 90.0
+
+
+@pytest.mark.parametrize("flag", ["--rain", "--obstacles", "--manning-raster",
+                                  "--stage-boundary"])
+def test_flood_cli_refuses_a_device_as_any_input_file(tmp_path, small_dem, flag):
+    out = tmp_path / "out"
+    r = twin("flood", "--dem", small_dem, "--hours", "1", flag, "/dev/zero", "--out", out)
+    one_line_exit_2(r, "/dev/zero", "not a regular file")
+    assert not out.exists()
+
+
+def test_scenario_cell_size_beyond_the_dem_is_refused(tmp_path):
+    s = scenario(tmp_path, "    duration_h: 1\n    cell_size_m: 1.0e300")
+    one_line_exit_2(twin("validate", s), "cell_size_m", "larger than the DEM")
