@@ -3,14 +3,13 @@
 ``run`` raises :class:`~common.errors.HazardError` (an ``InputError``) for every
 problem the user can fix; the caller prints it as one line and exits with 2.
 Outputs go to a temporary folder beside ``--out`` that is renamed into place
-only when complete, so ``--out`` is never half written.
+only when complete (:func:`twin.output.atomic_dir`, shared with ``twin run``), so
+``--out`` is never half written.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -202,10 +201,10 @@ def run(args: argparse.Namespace) -> int:
     from common.errors import HazardError
     from hazards.flood.config import CoordTransform, build_model
     from hazards.flood.hazard import output_times_h
+    from twin.output import atomic_dir, check_output
 
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise HazardError(f"output folder {out} exists; pass --overwrite to replace it")
+    check_output(out, overwrite=args.overwrite)  # before the solver runs, not after
     config = _build_config(args)
     model = build_model(config)
     grid = model.grid
@@ -253,12 +252,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     solver.finish_maxima()
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_dir(out, overwrite=args.overwrite) as tmp:
         wall = model.wall
         _write_tif(tmp / "max_depth.tif", np.where(wall, np.nan, solver.max_depth_m), grid)
         _write_tif(tmp / "max_speed.tif", np.where(wall, np.nan, solver.max_speed_mps), grid)
@@ -268,16 +262,6 @@ def run(args: argparse.Namespace) -> int:
             fh.write("time_h,probe,x,y,depth_m,stage_m\n")
             for t_h, name, x, y, d, s in rows:
                 fh.write(f"{t_h:.6g},{name},{x:.3f},{y:.3f},{d:.6g},{s:.6g}\n")
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     print(solver.ledger.summary())
     print(f"wrote {out}/max_depth.tif, max_speed.tif, arrival_time.tif, probes.csv "
           f"({grid.shape[0]} x {grid.shape[1]} cells of {grid.dx_m:.1f} x {grid.dy_m:.1f} m in "
