@@ -106,16 +106,44 @@ def sample_sites(sites: Sites, step_m: float = math.inf, *,
         ly = np.insert(ly, ins, np.asarray(sites.y_m, dtype=np.float64)[empty])
         counts = np.maximum(counts, 1)
     vert_owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    x, y, owner = densify(lx, ly, vert_owner, step_m, max_points=max_points)
+    return SitePoints(x, y, owner, n, sites.crs, step_m)
+
+
+def densify(x: np.ndarray, y: np.ndarray, owner: np.ndarray, step_m: float, *,
+            max_points: int = MAX_POINTS, where: str = "sites"
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polylines densified so that consecutive points are at most ``step_m`` apart.
+
+    ``x``, ``y`` are the concatenated vertices of the polylines and ``owner`` (non-
+    decreasing) says which polyline each vertex belongs to; segments join
+    consecutive vertices of the same owner. Returns ``(x, y, owner)`` of the
+    vertices and, after each vertex, ``ceil(L / step_m) - 1`` evenly spaced
+    interior points of the segment that starts there (vertices kept, order along
+    the line). ``step_m=inf`` returns the vertices. ``where`` names the lines in
+    error messages.
+
+    Raises
+    ------
+    HazardError
+        ``step_m`` is not > 0, or the result would exceed ``max_points``.
+    """
+    step_m = float(step_m)
+    if not step_m > 0:  # also NaN
+        raise HazardError(f"sampling step {step_m} m must be > 0", where=where)
+    lx = np.asarray(x, dtype=np.float64)
+    ly = np.asarray(y, dtype=np.float64)
+    vert_owner = np.asarray(owner, dtype=np.int64)
     if math.isinf(step_m) or lx.size < 2:
-        _check_count(lx.size, max_points, step_m)
-        return SitePoints(lx, ly, vert_owner, n, sites.crs, step_m)
-    # extra points after vertex i (between i and i + 1 of the same site)
+        _check_count(lx.size, max_points, step_m, where)
+        return lx, ly, vert_owner
+    # extra points after vertex i (between i and i + 1 of the same polyline)
     same = vert_owner[1:] == vert_owner[:-1]
     seg = np.hypot(np.diff(lx), np.diff(ly))
     with np.errstate(invalid="ignore"):
         parts = np.where(same & np.isfinite(seg), np.ceil(seg / step_m), 1.0)
     total = float(lx.size) + float(np.sum(parts - 1.0))
-    _check_count(total, max_points, step_m)
+    _check_count(total, max_points, step_m, where)
     extra = np.zeros(lx.size, dtype=np.int64)
     extra[:-1] = (parts - 1.0).astype(np.int64)
     reps = extra + 1  # each vertex followed by its segment's interior points
@@ -125,16 +153,15 @@ def sample_sites(sites: Sites, step_m: float = math.inf, *,
     inner = k > 0
     frac[inner] = k[inner] / (extra[idx[inner]] + 1)
     nxt = np.minimum(idx + 1, lx.size - 1)
-    x = lx[idx] + frac * (lx[nxt] - lx[idx])
-    y = ly[idx] + frac * (ly[nxt] - ly[idx])
-    return SitePoints(x, y, vert_owner[idx], n, sites.crs, step_m)
+    return (lx[idx] + frac * (lx[nxt] - lx[idx]), ly[idx] + frac * (ly[nxt] - ly[idx]),
+            vert_owner[idx])
 
 
-def _check_count(total: float, max_points: int, step_m: float) -> None:
+def _check_count(total: float, max_points: int, step_m: float, where: str) -> None:
     if total > max_points:
         raise HazardError(
-            f"sampling the sites every {step_m:g} m makes {total:.3g} points, more than "
-            f"{max_points:,}; use a coarser spacing", where="sites")
+            f"sampling every {step_m:g} m makes {total:.3g} points, more than "
+            f"{max_points:,}; use a coarser spacing (or shorter lines)", where=where)
 
 
 def site_max(values: np.ndarray, owner: np.ndarray, n_sites: int) -> np.ndarray:

@@ -5,7 +5,8 @@ reads) are reprojected to the grid's CRS; a file without a CRS is taken to be in
 ``default_crs`` (the CRS the user gives coordinates in). Polygons are rasterised
 with cell-centre inclusion (``rasterio.features.rasterize``, ``all_touched=False``),
 so a footprint smaller than a cell that covers no centre vanishes. Polylines are
-densified to half a cell and mapped to the cells they cross.
+densified to half a cell (:func:`hazards.sampling.densify`, the sampler of sites)
+and mapped to the cells they cross.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from common.digest import regular_file_problem
 from common.errors import HazardError
 from hazards.flood.dem import FloodGrid
-from hazards.sampling import SitePoints, site_max
+from hazards.sampling import SitePoints, densify, site_max
 
 
 def read_polygons(path: Path | str, *, grid: FloodGrid, default_crs: str,
@@ -82,26 +83,12 @@ def rasterize_values(geoms: Sequence, values: np.ndarray, grid: FloodGrid, *, fi
     return np.asarray(out, dtype=np.float64)
 
 
-def densify(xs: np.ndarray, ys: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points along a polyline no farther apart than ``step_m`` (vertices kept)."""
-    xs = np.asarray(xs, dtype=np.float64)
-    ys = np.asarray(ys, dtype=np.float64)
-    if xs.size <= 1:
-        return xs, ys
-    px, py = [xs[:1]], [ys[:1]]
-    for k in range(xs.size - 1):
-        seg = float(np.hypot(xs[k + 1] - xs[k], ys[k + 1] - ys[k]))
-        n = max(int(np.ceil(seg / step_m)), 1)
-        f = np.arange(1, n + 1) / n
-        px.append(xs[k] + f * (xs[k + 1] - xs[k]))
-        py.append(ys[k] + f * (ys[k + 1] - ys[k]))
-    return np.concatenate(px), np.concatenate(py)
-
-
 def line_cells(xs: np.ndarray, ys: np.ndarray, grid: FloodGrid) -> tuple[np.ndarray, np.ndarray]:
     """Unique cells (rows, cols) a polyline crosses inside the grid, in order along it."""
     step = 0.5 * min(grid.dx_m, grid.dy_m)
-    dx, dy = densify(xs, ys, step)
+    xs = np.asarray(xs, dtype=np.float64)
+    dx, dy, _ = densify(xs, np.asarray(ys, dtype=np.float64), np.zeros(xs.size, np.int64), step,
+                        where="flood line (inflow or stage boundary)")
     r, c, inside = grid.cell_of(dx, dy)
     r, c = r[inside], c[inside]
     if r.size == 0:

@@ -236,3 +236,13 @@ def test_flood_cli_refuses_a_device_as_any_input_file(tmp_path, small_dem, flag)
 def test_scenario_cell_size_beyond_the_dem_is_refused(tmp_path):
     s = scenario(tmp_path, "    duration_h: 1\n    cell_size_m: 1.0e300")
     one_line_exit_2(twin("validate", s), "cell_size_m", "larger than the DEM")
+
+
+def test_absurdly_long_inflow_line_is_refused_not_allocated(small_dem):
+    from hazards.flood import FloodConfig
+    from hazards.flood.config import build_model
+
+    cfg = FloodConfig(dem=small_dem, duration_h=1, inflows=[
+        {"line": [[500000.0, 3399950.0], [1e15, 3399950.0]], "hydrograph": [[0, 5]]}])
+    with pytest.raises(HazardError, match=r"flood line .*: sampling every 25 m makes"):
+        build_model(cfg)
