@@ -6,16 +6,22 @@ samples there:
 
 - ``intensity[FLOOD_DEPTH_M]``: float32 ``(T, n_sites)``, the depth under a
   node site and the maximum depth over the cells along an edge's polyline
-  (densified to half a cell); NaN for sites outside the DEM or on NoData. A
-  site inside a building footprint reads the water against the building
-  (its open neighbour cells).
+  (densified to half a cell by :func:`hazards.sampling.sample_sites`); NaN
+  for sites outside the DEM or on NoData. A site inside a building footprint
+  reads the water against the building (its open neighbour cells).
 - ``grids[FLOOD_DEPTH_M]``: the depth frames as float32; when ``T x ny x nx x
   4`` bytes exceed ``grid_frames_max_mb`` the frames are decimated by an
   integer factor ``k`` (maximum over ``k x k`` blocks, so a flooded street is
   not averaged away), and ``meta["grid_decimation"]`` says ``k``. NaN marks
   NoData cells.
 
-``meta`` carries the volume ledger, step count and grid facts.
+``meta`` carries the volume ledger, step count and grid facts, and
+``meta["warnings"]``: one line when the DEM covers only part of the sites (a DEM
+that covers none of them is an error, never 100 % service).
+
+Before any work, the outputs are sized against the free memory (sites x output
+times, the depth frames); ``check(sites)`` does the same for ``twin validate``
+without running the solver.
 """
 
 from __future__ import annotations
