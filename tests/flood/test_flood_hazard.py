@@ -145,3 +145,23 @@ def test_grids_are_decimated_to_the_budget(tmp_path, valley_dem):
         _sites({"n": [(X0 + 195.0, Y0 - 255.0)]})).grids[IntensityMeasure.FLOOD_DEPTH_M]
     # block maxima: the decimated frame keeps the deepest water of each block
     assert np.nanmax(g.values[-1]) == pytest.approx(np.nanmax(full.values[-1]))
+
+
+def test_a_cached_field_repeats_the_coverage_warning(tmp_path, valley_dem, monkeypatch):
+    from types import SimpleNamespace
+
+    from twin.run import hazard_field
+
+    monkeypatch.setenv("TWIN_CACHE_DIR", str(tmp_path / "cache"))
+    sites = _sites({"in": [(X0 + 195.0, Y0 - 255.0)], "out": [(X0 - 500.0, Y0 - 100.0)]})
+    twin = SimpleNamespace(sites=sites)
+    hz = FloodHazard.from_config(_config(duration_h=0.2), _ctx(tmp_path))
+    with pytest.warns(UserWarning, match=r"covers 1 of the city's 2 sites; 50.0 %"):
+        hazard_field(hz, twin)
+
+    def recompute(_sites):
+        raise AssertionError("a cache hit must not recompute")
+
+    monkeypatch.setattr(hz, "compute", recompute)
+    with pytest.warns(UserWarning, match=r"covers 1 of the city's 2 sites; 50.0 %"):
+        hazard_field(hz, twin)  # from the cache: the same one-line warning
