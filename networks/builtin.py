@@ -131,6 +131,7 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
         "anchor_x_m": ox,
         "anchor_y_m": oy,
         "anchor": "south-west corner of the city box, Pearl River Delta coast near Zhuhai",
+        "timezone": "Asia/Shanghai",  # local clocks in replays (IANA name)
         "extent_m": (frame.width_m, frame.height_m),
         "population": float(blocks.population.sum()),
         "power_demand_mw": power.total_demand_mw,

@@ -2,27 +2,9 @@
 
 Component states over time come from ``events.parquet`` (every state change is an
 event); service levels from ``curves.parquet``. This file adds the static
-geometry and the hazard grids:
-
-========================  ==================================================================
-key                       meaning
-========================  ==================================================================
-``ids``                   (n,) str, component ids (order of the twin)
-``asset_class``           (n,) str, asset class of each component
-``network``               (n,) str, ``power`` / ``water`` / ``roads``
-``is_edge``               (n,) bool
-``line_offsets``          (n+1,) int64; vertices of component i are ``line_xy[o[i]:o[i+1]]``
-``line_xy``               (m, 2) float64, vertices in the city CRS (metres)
-``access_node``           (n,) int32, road node a crew drives to for component i
-``crs``                   () str
-``terrain_elevation_m``   (ny, nx) float32 DEM (NaN = no data); absent without terrain
-``terrain_transform``     (6,) affine of the DEM (x = a*col + b*row + c, y = d*col + e*row + f)
-``grid__<measure>__values``  (T, ny, nx) float32 hazard field (e.g. ``flood_depth_m``, ``gust_mps``)
-``grid__<measure>__times_h`` (T,) hours since scenario start
-``grid__<measure>__transform`` (6,) affine of that grid
-``track_lonlat``          optional (k, 2) lon/lat of a typhoon track, ``track_times_h`` (k,)
-``t0_utc``                optional () str, the UTC time of scenario t = 0 (ISO 8601)
-========================  ==================================================================
+geometry, the population blocks with the arrays the service kernel needs to say
+which blocks are served at any time, and the hazard grids. The keys are laid out
+in :mod:`common.replay_layout` (one definition, shared with the views).
 """
 
 from __future__ import annotations
@@ -32,14 +14,20 @@ from pathlib import Path
 
 import numpy as np
 
+from common import replay_layout as layout
+from common.intensity import IntensityMeasure
 from hazards.base import HazardField
-from twin.compile import NETWORKS, Twin
+from networks.schema import AssetClass
+from twin.compile import CLASS_INDEX, NETWORKS, Twin
 
 #: cap on the stored hazard frames (MB) so a replay bundle stays small
 MAX_GRID_MB = 96.0
+#: frames stored for a flood's recession after its last solver frame
+RECESSION_FRAMES = 12
 
 
 def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) -> None:
+    """Write ``replay.npz`` for ``twin`` and the run's hazard ``fields`` (see the layout)."""
     s = twin.sites
     arrays: dict[str, np.ndarray] = {
         "ids": twin.ids.astype(str),
@@ -51,22 +39,31 @@ def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) ->
         "access_node": twin.access_node,
         "crs": np.asarray(twin.crs),
     }
+    tz = (twin.meta or {}).get("timezone")
+    if tz:
+        arrays["timezone"] = np.asarray(str(tz))
     if twin.terrain is not None:
         arrays["terrain_elevation_m"] = twin.terrain.elevation_m.astype(np.float32)
         arrays["terrain_transform"] = np.asarray(twin.terrain.transform, dtype=float)
+    arrays.update(_blocks(twin))
     budget = MAX_GRID_MB * 1e6
     for f in fields:
         for m, g in f.grids.items():
+            kv, kt, ktf = layout.grid_keys(m.value)
+            if kv in arrays:
+                continue  # one grid per measure (the first hazard that provides it)
             vals = np.asarray(g.values, dtype=np.float32)
             times = np.asarray(g.times_h, dtype=float)
+            if m == IntensityMeasure.FLOOD_DEPTH_M:
+                vals, times = _with_recession(vals, times, f)
             # keep every k-th frame when the field is larger than the budget
             k = max(1, int(np.ceil(vals.nbytes / budget)))
-            key = f"grid__{m.value}"
-            if f"{key}__values" in arrays:
-                continue  # one grid per measure (the first hazard that provides it)
-            arrays[f"{key}__values"] = vals[::k]
-            arrays[f"{key}__times_h"] = times[::k]
-            arrays[f"{key}__transform"] = np.asarray(g.transform, dtype=float)
+            keep = np.arange(0, len(times), k)
+            if keep[-1] != len(times) - 1:
+                keep = np.append(keep, len(times) - 1)  # the last frame (dry land) stays
+            arrays[kv] = vals[keep]
+            arrays[kt] = times[keep]
+            arrays[ktf] = np.asarray(g.transform, dtype=float)
         t0 = f.meta.get("t0_utc") if f.meta else None
         if t0 and "t0_utc" not in arrays:  # the real time of scenario t = 0 (storms)
             arrays["t0_utc"] = np.asarray(str(t0))
@@ -74,9 +71,56 @@ def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) ->
         if track is not None and "track_lonlat" not in arrays:
             arrays["track_lonlat"] = np.asarray(track, dtype=float)
             arrays["track_times_h"] = np.asarray(f.meta.get("track_times_h"), dtype=float)
+    layout.check(arrays, where=str(path))
     np.savez_compressed(path, **arrays)
 
 
+def _blocks(twin: Twin) -> dict[str, np.ndarray]:
+    """Population blocks and the service kernel's static arrays (none without blocks)."""
+    if not len(twin.block_population):
+        return {}
+    b = twin.block_nodes.astype(np.int32)
+    # a block is drawn where its power node is (the load point of the block)
+    out = {"block_xy": np.column_stack([twin.x_m[b[:, 0]], twin.y_m[b[:, 0]]]),
+           "block_population": np.asarray(twin.block_population, dtype=float),
+           "block_nodes": b}
+    for name in layout.SERVICE_ARRAYS:
+        out[layout.service_key(name)] = np.asarray(getattr(twin, name))
+    primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
+    out[layout.service_key(layout.SERVICE_PRIMARY)] = primary
+    out[layout.service_key(layout.SERVICE_STORAGE)] = np.asarray(twin.storage_h, dtype=float)
+    return out
+
+
+def _with_recession(vals: np.ndarray, times: np.ndarray, f: HazardField
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Append the recession the hazard applies after its last flood frame.
+
+    The field's site depths say how the water goes after the grid's last frame (a
+    typhoon's ``flood_recession_h`` recedes linearly); the frames scale the last
+    grid frame by the ratio of the sites' total depth to their total at that frame.
+    A field that holds its last depths adds no frames (the water honestly stays).
+    """
+    depth = f.intensity.get(IntensityMeasure.FLOOD_DEPTH_M)
+    if depth is None or not len(times):
+        return vals, times
+    ft = np.asarray(f.times_h, dtype=float)
+    tot = np.nansum(np.asarray(depth, dtype=float), axis=1)
+    t_last = float(times[-1])
+    ref = float(np.interp(t_last, ft, tot))
+    later = ft[ft > t_last + 1e-9]
+    if ref <= 0 or not len(later):
+        return vals, times
+    ratio = np.interp(later, ft, tot) / ref
+    if np.all(ratio > 1 - 1e-6):
+        return vals, times  # held, not receding
+    end = later[np.argmax(ratio <= 1e-6)] if np.any(ratio <= 1e-6) else later[-1]
+    tt = np.linspace(t_last, end, RECESSION_FRAMES + 1)[1:]
+    scale = np.clip(np.interp(tt, ft, tot) / ref, 0.0, 1.0).astype(np.float32)
+    extra = vals[-1][None] * scale[:, None, None]
+    return np.concatenate([vals, extra]), np.concatenate([times, tt])
+
+
 def load_replay_inputs(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+    """Read a replay file (checked against the layout; damage raises a one-line error)."""
+    return layout.load(path)

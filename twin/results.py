@@ -7,12 +7,15 @@ Definitions (per series: power, water, roads, system; Q(t) = served fraction):
 - ``min_service``: the minimum of Q over the horizon;
 - ``time_to_{50,90,99}_h``: hours from the first time Q fell below the level until
   it is back at or above it for the rest of the horizon (0 if it never fell
-  below; null if it is not back by the horizon);
+  below; null if it is not back by the horizon); :func:`common.stats.time_to_level`;
 - ``resilience_loss_h``: the Bruneau loss of resilience ∫(1 − Q) dt over the
   horizon, in hours (Q as a fraction; ×100 gives the %-hours of Bruneau 2003);
 - ``customer_hours_lost``: ∫(1 − Q) dt × customers of the series;
 - ``repair_cost_usd``: repair cost of all damage (from ``networks/data/repair_costs.yaml``),
   booked when the damage happens.
+
+Bands across realizations (``summary.json``) use the one median and quantile rule
+of :mod:`common.stats`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from common.names import NETWORKS, SERIES
+from common.stats import quantile, time_to_level
 from twin.compile import Twin
 from twin.engine import EVENTS, RealizationResult
 
@@ -43,17 +47,6 @@ def step_integral(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np
     cum = np.concatenate([[0.0], np.cumsum(values[:-1] * widths[:-1])])  # at each times[i]
     k = np.clip(np.searchsorted(times, grid, side="right") - 1, 0, len(times) - 1)
     return cum[k] + values[k] * (grid - times[k])
-
-
-def time_to_level(times: np.ndarray, q: np.ndarray, level: float) -> float:
-    below = q < level - 1e-12
-    if not below.any():
-        return 0.0
-    first = times[np.argmax(below)]
-    if below[-1]:
-        return float("nan")
-    last_below = np.nonzero(below)[0][-1]
-    return float(times[last_below + 1] - first)
 
 
 def customers_per_series(twin: Twin) -> np.ndarray:
@@ -124,6 +117,7 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
 
 
 def _band(x: np.ndarray) -> dict:
+    """Median and 5-95 % across realizations by the one rule of :mod:`common.stats`."""
     x = np.asarray(x, dtype=float)
     ok = x[np.isfinite(x)]
     n = len(x)
@@ -131,9 +125,8 @@ def _band(x: np.ndarray) -> dict:
         1 - len(ok) / n) if n else 0.0}
     if len(ok):
         # quantiles over all realizations, counting "not reached" as +inf
-        full = np.where(np.isfinite(x), x, np.inf)
         for key, qq in (("median", 0.5), ("p05", 0.05), ("p95", 0.95)):
-            v = float(np.quantile(full, qq, method="inverted_cdf"))
+            v = quantile(x, qq)
             out[key] = v if np.isfinite(v) else None
     return out
 
@@ -167,7 +160,8 @@ def summarize(tables: RunTables, *, scenario: str, horizon_h: float, realization
             "time_to_X_h": "hours from the first drop below X until back at or above X for "
                            "good; null if not back by the horizon",
             "resilience_loss_h": "integral of (1 - served fraction) over the horizon, hours",
-            "band": "median and 5-95 % across realizations",
+            "band": "median and 5-95 % across realizations (lower median: the inverted "
+                    "empirical CDF, always one realization's value; see common.stats)",
         },
     }
 

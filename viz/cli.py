@@ -7,6 +7,7 @@ an exit code. User errors raise :class:`common.errors.InputError` subclasses.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def _size(text: str) -> tuple[int, int]:
 
 # ---------------------------------------------------------------------- replay
 def add_replay(sub) -> None:
-    from viz.options import CAMERAS
+    from viz.options import CAMERAS, PACES
 
     p = sub.add_parser(
         "replay", formatter_class=_FMT,
@@ -41,12 +42,15 @@ def add_replay(sub) -> None:
                "  twin replay runs/demo --mp4 demo.mp4                 120 frames, 1280x720\n"
                "  twin replay runs/demo --html demo.html               open in any browser\n"
                "  twin replay runs/flood --gif f.gif --size 640x360 --camera top --frames 60\n"
-               "  twin replay runs/demo --png t48.png --time 48        one still frame")
+               "  twin replay runs/demo --png t48.png --time 48        one still frame\n"
+               "  twin replay runs/demo --poster brief.png             map, curves, key numbers")
     p.add_argument("run_dir", type=Path, help="run directory written by `twin run`")
     p.add_argument("--mp4", type=Path, help="write an MP4 video (H.264)")
     p.add_argument("--gif", type=Path, help="write an animated GIF (at most 720 px wide)")
     p.add_argument("--html", type=Path, help="write a self-contained interactive HTML viewer")
     p.add_argument("--png", type=Path, help="write one still frame at --time")
+    p.add_argument("--poster", type=Path, help="write a still poster PNG: the map at the worst "
+                   "moment, the recovery curves and the key numbers")
     p.add_argument("--time", type=float, default=None, help="hours, for --png (default: "
                    "a quarter of the horizon)")
     p.add_argument("--fps", type=int, default=12, help="frames per second (default 12)")
@@ -54,51 +58,71 @@ def add_replay(sub) -> None:
                    "1280x720)")
     p.add_argument("--camera", choices=CAMERAS, default="oblique", help="camera preset")
     p.add_argument("--realization", type=int, default=None,
-                   help="realization to show (default: the one with the median system loss; "
-                        "the service gauge then shows the median across realizations)")
+                   help="simulated outcome to show (default: the one with the median system "
+                        "loss)")
     p.add_argument("--frames", type=int, default=120, help="frames over the horizon (default "
                    "120)")
+    p.add_argument("--pace", choices=PACES, default="event",
+                   help="event: time runs slower when much happens (default); even: the same "
+                        "scenario time between frames")
     p.add_argument("--exaggeration", type=float, default=3.0, help="vertical exaggeration "
                    "(default 3)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.set_defaults(func=cmd_replay)
 
 
+def _check_time(t: float | None, horizon_h: float, where: str) -> None:
+    if t is not None and not (math.isfinite(t) and 0.0 <= t <= horizon_h):
+        raise RunDirError(f"--time must be a number of hours in 0..{horizon_h:g}, got {t}",
+                          where=where)
+
+
 def cmd_replay(args) -> int:
+    from viz.replay import check_new_file
     from viz.rundata import RunData
     from viz.scene import SceneOptions
 
-    if not any((args.mp4, args.gif, args.html, args.png)):
-        raise RunDirError("nothing to write: give --mp4, --gif, --html and/or --png")
+    outs = [o for o in (args.mp4, args.gif, args.html, args.png, getattr(args, "poster", None))
+            if o is not None]
+    if not outs:
+        raise RunDirError("nothing to write: give --mp4, --gif, --html, --png and/or --poster")
     if args.fps < 1 or args.fps > 120:
         raise RunDirError(f"--fps must be 1..120, got {args.fps}")
     if args.frames < 2 or args.frames > 5000:
         raise RunDirError(f"--frames must be 2..5000, got {args.frames}")
     if not (0 < args.exaggeration <= 100):
         raise RunDirError(f"--exaggeration must be in (0, 100], got {args.exaggeration}")
+    if args.time is not None and not math.isfinite(args.time):
+        raise RunDirError(f"--time must be a finite number of hours, got {args.time}")
+    if len({o.resolve() for o in outs}) < len(outs):
+        raise RunDirError("two outputs name the same file")
+    for out in outs:
+        check_new_file(out, overwrite=getattr(args, "overwrite", False))
     run = RunData.from_dir(args.run_dir)
     run.check_realization(args.realization)
-    for out in (args.mp4, args.gif, args.html, args.png):
-        if out is not None and not out.parent.resolve().is_dir():
-            raise RunDirError("the output folder does not exist", where=str(out))
+    _check_time(args.time, run.horizon_h, str(args.run_dir))
+    pace = getattr(args, "pace", "event")
     opt = SceneOptions(size=args.size, exaggeration=args.exaggeration, camera=args.camera,
                        realization=args.realization)
     if args.html:
         from viz.html import write_html
 
         size = write_html(run, args.html, frames=args.frames, realization=args.realization,
-                          exaggeration=args.exaggeration)
+                          exaggeration=args.exaggeration, pace=pace)
         print(f"wrote {args.html} ({size / 1e6:.1f} MB)")
     if args.png:
-        import pyvista as pv
-
         from viz.replay import atomic_file
         from viz.scene import render_png
 
-        pv.OFF_SCREEN = True
         t = run.horizon_h / 4 if args.time is None else args.time
         with atomic_file(args.png) as tmp:
             render_png(run, t, tmp, opt)
         print(f"wrote {args.png} (t = {t:g} h)")
+    if getattr(args, "poster", None):
+        from viz.poster import write_poster
+
+        t = write_poster(run, args.poster, options=opt, time_h=args.time)
+        print(f"wrote {args.poster} (worst moment t = {t:g} h)")
     if args.mp4 or args.gif:
         from viz.replay import write_video
 
@@ -107,7 +131,7 @@ def cmd_replay(args) -> int:
                 print(f"\rrendering frame {k}/{n}", end="" if k < n else "\n", file=sys.stderr)
 
         write_video(run, mp4=args.mp4, gif=args.gif, fps=args.fps, frames=args.frames,
-                    options=opt, progress=progress)
+                    options=opt, progress=progress, pace=pace)
         for out in (args.mp4, args.gif):
             if out:
                 print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, {args.frames} frames)")
@@ -173,8 +197,11 @@ def cmd_plot(args) -> int:
     from viz.plots import write_plots
     from viz.rundata import RunData
 
+    if args.time is not None and not math.isfinite(args.time):
+        raise RunDirError(f"--time must be a finite number of hours, got {args.time}")
     run = RunData.from_dir(args.run_dir, need_replay=False)
     run.check_realization(args.realization)
+    _check_time(args.time, run.horizon_h, str(args.run_dir))
     out = args.out or args.run_dir
     out.mkdir(parents=True, exist_ok=True)
     files = write_plots(run, out, time_h=args.time, realization=args.realization)
@@ -198,6 +225,7 @@ def add_compare(sub) -> None:
     p.add_argument("--fps", type=int, default=12)
     p.add_argument("--size", type=_size, default=(1920, 540),
                    help="WxH pixels of the whole side-by-side video (default 1920x540)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --mp4")
     p.set_defaults(func=cmd_compare)
 
 
@@ -210,16 +238,32 @@ def cmd_compare(args) -> int:
     labels = args.labels.split(",") if args.labels else [d.name or str(d) for d in args.run_dirs]
     if len(labels) != len(args.run_dirs):
         raise RunDirError(f"--labels has {len(labels)} names for {len(args.run_dirs)} runs")
+    labels = [lb.strip() for lb in labels]
+    if any(not lb for lb in labels):
+        raise RunDirError("--labels has an empty name")
     mp4 = getattr(args, "mp4", None)
+    if mp4 is not None:
+        from viz.replay import check_new_file
+
+        if args.frames < 2 or args.frames > 5000 or not 1 <= args.fps <= 120:
+            raise RunDirError("--frames must be 2..5000 and --fps 1..120")
+        if mp4.parent.resolve() != args.out.resolve():
+            check_new_file(mp4, overwrite=getattr(args, "overwrite", False))
+        elif mp4.exists() and not getattr(args, "overwrite", False):
+            raise RunDirError("exists; pass --overwrite to replace it", where=str(mp4))
     runs = [RunData.from_dir(d, need_replay=mp4 is not None) for d in args.run_dirs]
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunDirError(f"cannot create the output folder: {e.strerror}",
+                          where=str(args.out)) from None
     files = write_compare(runs, labels, args.out)
     if mp4 is not None:
         from viz.replay import write_side_by_side
         from viz.scene import SceneOptions
 
         write_side_by_side(runs, mp4, fps=args.fps, frames=args.frames,
-                           options=SceneOptions(size=args.size))
+                           options=SceneOptions(size=args.size), labels=labels)
         files.append(mp4)
     print("wrote " + ", ".join(str(f) for f in files))
     return 0

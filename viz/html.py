@@ -51,10 +51,11 @@ def _grid_corners_local(transform, ny, nx, origin, s=1):
 
 def build_payload(run: RunData, *, frames: int = 120, realization: int | None = None,
                   exaggeration: float = 3.0, terrain_max_cells: int = 200,
-                  hazard_max_cells: int = 160, restored_show_h: float = 6.0) -> dict:
+                  hazard_max_cells: int = 160, restored_show_h: float = 6.0,
+                  pace: str = "even") -> dict:
     """The JSON document the viewer reads (arrays as compressed blobs)."""
     r = run.default_realization() if realization is None else realization
-    times = frame_times(run, frames)
+    times = frame_times(run, frames, pace=pace, realization=r)
     origin = run.origin
     ex = exaggeration
     lift = 4.0 * ex

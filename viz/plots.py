@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.names import NETWORKS, SERIES
+from common.names import NETWORKS, SERIES, SYSTEM
+from common.stats import median, quantile
 from viz import states as st
 from viz.curves import COLORS, save_recovery_png
 from viz.rundata import RunData
@@ -44,15 +45,16 @@ def loss_figure(loss: pd.DataFrame, title: str):
                                   (axes[0, 1], "repair_cost", "repair cost (million USD)", 1e-6)):
         g = loss.pivot(index="time_h", columns="realization", values=col)
         t, v = g.index.to_numpy(), g.to_numpy() * scale
-        ax.fill_between(t, np.percentile(v, 5, axis=1), np.percentile(v, 95, axis=1),
+        ax.fill_between(t, quantile(v, 0.05, axis=1), quantile(v, 0.95, axis=1),
                         color="#1f77b4", alpha=0.25, lw=0, label="5–95 %")
-        ax.plot(t, np.median(v, axis=1), color="#1f77b4", lw=2, label="median (system)")
+        ax.plot(t, median(v, axis=1), color="#1f77b4", lw=2, label="median (system)")
         if col == "customer_hours_lost":
             for n in NETWORKS:
                 c = f"customer_hours_lost_{n}"
                 if c in loss:
-                    m = loss.groupby("time_h")[c].median()
-                    ax.plot(m.index, m.to_numpy(), color=COLORS[n], lw=1.2, ls="--",
+                    m = loss.pivot(index="time_h", columns="realization", values=c)
+                    ax.plot(m.index, median(m.to_numpy(float), axis=1), color=COLORS[n],
+                            lw=1.2, ls="--",
                             label=f"median ({n})")
         ax.set_xlabel("time since scenario start (h)")
         ax.set_ylabel(label)
@@ -103,7 +105,8 @@ def damage_map_figure(run: RunData, time_h: float, realization: int):
                   origin="upper" if rp["terrain_transform"][4] < 0 else "lower", alpha=0.55)
     flood = run.grid("flood_depth_m")
     if flood is not None:
-        d = np.nan_to_num(flood.at(time_h), nan=0.0)
+        d = flood.at(time_h)
+        d = np.zeros(flood.values.shape[1:]) if d is None else np.nan_to_num(d, nan=0.0)
         a, _, c, _, e, f = flood.transform
         ny, nx = d.shape
         ext = (c, c + a * nx, f + e * ny, f) if e < 0 else (c, c + a * nx, f, f + e * ny)
@@ -234,12 +237,40 @@ def metric_table(runs: Sequence[RunData], labels: Sequence[str]) -> pd.DataFrame
                     continue
                 v = g[c].to_numpy(float)
                 ok = v[np.isfinite(v)]
-                row[f"{c}_median"] = float(np.median(np.where(np.isfinite(v), v, np.inf))) \
-                    if len(v) else np.nan
-                row[f"{c}_p05"] = float(np.percentile(ok, 5)) if len(ok) else np.nan
-                row[f"{c}_p95"] = float(np.percentile(ok, 95)) if len(ok) else np.nan
+                # one rule with summary.json: lower median, "never" (NaN) counts as +inf
+                row[f"{c}_median"] = median(v) if len(v) else np.nan
+                row[f"{c}_p05"] = quantile(v, 0.05) if len(ok) else np.nan
+                row[f"{c}_p95"] = quantile(v, 0.95) if len(ok) else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+READABLE_HEADERS = ("run", "network", "lowest service", "back to 90 % (t90)", "service lost",
+                    "customer-hours lost", "repair cost")
+
+
+def readable_metric_rows(table: pd.DataFrame) -> list[list[str]]:
+    """Rows of the metric table for people: units, thousands separators, the repair cost
+    once (on the system row: the run books it for the whole system)."""
+
+    def val(row, col):
+        v = row.get(f"{col}_median", np.nan)
+        return float(v) if v is not None else np.nan
+
+    rows = []
+    for _, r in table.iterrows():
+        ms, t90 = val(r, "min_service"), val(r, "time_to_90_h")
+        rl, ch, cost = (val(r, "resilience_loss_h"), val(r, "customer_hours_lost"),
+                        val(r, "repair_cost_usd"))
+        rows.append([
+            str(r["run"]), str(r["network"]),
+            f"{ms * 100:.0f} %" if np.isfinite(ms) else "–",
+            "never" if not np.isfinite(t90) else f"{t90:,.0f} h",
+            f"{rl:,.1f} h" if np.isfinite(rl) else "–",
+            f"{ch:,.0f}" if np.isfinite(ch) else "–",
+            f"$ {cost:,.0f}" if r["network"] == SYSTEM and np.isfinite(cost) else "",
+        ])
+    return rows
 
 
 def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> list[Path]:
@@ -260,8 +291,9 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
         if run.loss is not None:
             for ax, col, scale in ((axes[1, 1], "customer_hours_lost", 1.0),
                                    (axes[1, 2], "repair_cost", 1e-6)):
-                m = run.loss.groupby("time_h")[col].median()
-                ax.plot(m.index, m.to_numpy() * scale, color=c, lw=2, label=label)
+                m = run.loss.pivot(index="time_h", columns="realization", values=col)
+                ax.plot(m.index, median(m.to_numpy(float), axis=1) * scale, color=c, lw=2,
+                        label=label)
     # axes[1,0] is "system"; move it so the layout reads power, water, roads / system, losses
     axes[1, 1].set_title("cumulative customer-hours lost (median)")
     axes[1, 2].set_title("cumulative repair cost, M USD (median)")
@@ -279,20 +311,23 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     table.to_csv(tmp, index=False)
     tmp.replace(csv)
     files.append(csv)
-    # the table as a figure: medians only, system and per network
-    show = ["run", "network"] + [f"{c}_median" for c in METRIC_COLUMNS
-                                  if f"{c}_median" in table]
-    tab = table[show].copy()
-    for c in show[2:]:
-        tab[c] = tab[c].map(lambda v: "never" if not np.isfinite(v) else f"{v:,.3g}")
-    fig, ax = plt.subplots(figsize=(min(3 + 2.2 * len(show), 18), 0.4 * len(tab) + 1.4))
+    # the table as a figure: medians only, one row per network and one for the system
+    cells = readable_metric_rows(table)
+    fig, ax = plt.subplots(figsize=(13, 0.42 * len(cells) + 1.5))
     ax.axis("off")
-    t = ax.table(cellText=tab.to_numpy(), colLabels=[c.replace("_median", "") for c in show],
-                 loc="center", cellLoc="center")
+    t = ax.table(cellText=cells, colLabels=list(READABLE_HEADERS), loc="center",
+                 cellLoc="right", colLoc="center")
     t.auto_set_font_size(False)
-    t.set_fontsize(8)
-    t.scale(1, 1.3)
-    ax.set_title("median metrics per run and network", fontsize=10)
+    t.set_fontsize(9)
+    t.scale(1, 1.4)
+    for (row, _), cell in t.get_celld().items():
+        if row == 0:
+            cell.set_text_props(weight="bold")
+            cell.set_facecolor("#e8eef4")
+    n = ", ".join(f"{lb}: {int(g)}" for lb, g in
+                  table.groupby("run", sort=False)["realizations"].max().items())
+    ax.set_title(f"median of the simulated outcomes per run ({n}); repair cost is for the "
+                 "whole system", fontsize=10)
     fig.tight_layout()
     files.append(save_figure(fig, out / "metrics.png"))
     return files

@@ -1,6 +1,6 @@
 """Read a run directory for views: tables, ``replay.npz`` and derived geometry.
 
-Reads only; see :mod:`twin.replay_store` for the keys of ``replay.npz``.
+Reads only; :mod:`common.replay_layout` lays out the keys of ``replay.npz``.
 Coordinates are metres in the city CRS; :attr:`RunData.origin` is subtracted for
 rendering (VTK and WebGL use float32, which cannot hold UTM metres to the cm).
 """
@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common import replay_layout as layout
+from common.stats import median, median_index
 from viz.errors import RunDirError
 
 
@@ -31,7 +33,10 @@ class Grid:
         return int(np.clip(np.searchsorted(self.times_h, t, side="right") - 1, 0,
                            len(self.times_h) - 1))
 
-    def at(self, t: float) -> np.ndarray:
+    def at(self, t: float) -> np.ndarray | None:
+        """The frame in force at ``t``; None before the first frame (no hazard yet)."""
+        if t < self.times_h[0] - 1e-9:
+            return None
         return self.values[self.frame_index(t)]
 
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +62,52 @@ def sample_raster(z: np.ndarray, transform: np.ndarray, x: np.ndarray, y: np.nda
     return np.where(np.isfinite(out), out, fill)
 
 
+#: columns each table of a run directory must have (more are allowed)
+TABLE_COLUMNS = {
+    "events": ("realization", "time_h", "asset_id", "event", "crew_id"),
+    "curves": ("realization", "time_h", "network", "served_fraction"),
+    "loss": ("realization", "time_h", "customer_hours_lost", "repair_cost"),
+    "metrics": ("realization", "network", "min_service", "resilience_loss_h"),
+}
+_NUMERIC = ("realization", "time_h", "served_fraction", "customer_hours_lost", "repair_cost",
+            "min_service", "resilience_loss_h")
+
+
+def _read_table(p: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A Parquet table of a run, or a one-line error naming the file and the problem."""
+    if not p.is_file():
+        raise RunDirError("is missing; is this a `twin run` output?", where=str(p))
+    try:
+        df = pd.read_parquet(p)
+    except Exception as e:  # pyarrow raises many types for damaged files  # noqa: BLE001
+        raise RunDirError(f"is not a readable Parquet table (damaged or truncated?): "
+                          f"{type(e).__name__}", where=str(p)) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise RunDirError(f"lacks the column(s) {', '.join(missing)}", where=str(p))
+    for c in columns:
+        if c in _NUMERIC:
+            if not pd.api.types.is_numeric_dtype(df[c]):
+                raise RunDirError(f"column '{c}' is not numeric", where=str(p))
+            if c in ("realization", "time_h") and not np.isfinite(df[c].to_numpy(float)).all():
+                raise RunDirError(f"column '{c}' holds NaN or infinite values", where=str(p))
+    return df
+
+
+def _read_summary(p: Path) -> dict:
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        why = "is empty" if p.stat().st_size == 0 else f"is not valid JSON ({type(e).__name__})"
+        raise RunDirError(why, where=str(p)) from None
+    if not isinstance(doc, dict):
+        raise RunDirError("must hold a JSON object", where=str(p))
+    nets = doc.get("networks")
+    if nets is not None and not isinstance(nets, dict):
+        raise RunDirError("'networks' must be an object", where=str(p))
+    return doc
+
+
 @dataclass(frozen=True)
 class RunData:
     """Everything a view reads from a run directory (never written)."""
@@ -71,32 +122,32 @@ class RunData:
 
     @classmethod
     def from_dir(cls, path: str | Path, *, need_replay: bool = True) -> RunData:
+        """Read a run directory; any missing or damaged file raises one :class:`RunDirError`
+        naming the file and what is wrong."""
         path = Path(path)
         if not path.is_dir():
             raise RunDirError("run directory not found (create one with `twin run`)",
                               where=str(path))
-        for name in ("events.parquet", "curves.parquet"):
-            if not (path / name).is_file():
-                raise RunDirError(f"{name} is missing; is this a `twin run` output?",
-                                  where=str(path))
+        events = _read_table(path / "events.parquet", TABLE_COLUMNS["events"])
+        curves = _read_table(path / "curves.parquet", TABLE_COLUMNS["curves"])
+        if curves.empty:
+            raise RunDirError("has no rows", where=str(path / "curves.parquet"))
         replay: dict[str, np.ndarray] = {}
-        if (path / "replay.npz").is_file():
+        if (path / layout.FILE).is_file():
             from twin.replay_store import load_replay_inputs
 
-            replay = load_replay_inputs(path / "replay.npz")
+            replay = load_replay_inputs(path / layout.FILE)
         elif need_replay:
-            raise RunDirError("replay.npz is missing; re-run the scenario with this version of "
-                              "`twin run` to get replays", where=str(path))
+            raise RunDirError(f"{layout.FILE} is missing; re-run the scenario with this version "
+                              "of `twin run` to get replays", where=str(path))
         opt = {}
         for name in ("loss", "metrics"):
             p = path / f"{name}.parquet"
-            opt[name] = pd.read_parquet(p) if p.is_file() else None
+            opt[name] = _read_table(p, TABLE_COLUMNS[name]) if p.is_file() else None
         summary = {}
         if (path / "summary.json").is_file():
-            summary = json.loads((path / "summary.json").read_text())
-        return cls(path, replay, pd.read_parquet(path / "events.parquet"),
-                   pd.read_parquet(path / "curves.parquet"), opt["loss"], opt["metrics"],
-                   summary)
+            summary = _read_summary(path / "summary.json")
+        return cls(path, replay, events, curves, opt["loss"], opt["metrics"], summary)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -191,8 +242,8 @@ class RunData:
         if realization is not None:
             c = c[c["realization"] == realization].sort_values("time_h")
             return c["time_h"].to_numpy(float), c["served_fraction"].to_numpy(float)
-        g = c.groupby("time_h")["served_fraction"].median()
-        return g.index.to_numpy(float), g.to_numpy(float)
+        g = c.pivot_table(index="time_h", columns="realization", values="served_fraction")
+        return g.index.to_numpy(float), np.asarray(median(g.to_numpy(float), axis=1))
 
     def service_at(self, t: float, realization: int | None = None,
                    network: str = "system") -> float:
@@ -201,9 +252,12 @@ class RunData:
         return float(q[k])
 
     def default_realization(self) -> int:
-        """The realization whose system resilience loss is the median one."""
+        """The realization whose system resilience loss is the median one
+        (:func:`common.stats.median_index`: the summary's median is its loss)."""
         m = self.metrics
         if m is None or m.empty:
             return int(self.realizations[0])
-        s = m[m["network"] == "system"].sort_values("resilience_loss_h", kind="stable")
-        return int(s["realization"].iloc[(len(s) - 1) // 2])
+        s = m[m["network"] == "system"].sort_values("realization", kind="stable")
+        if s.empty:
+            return int(self.realizations[0])
+        return int(s["realization"].iloc[median_index(s["resilience_loss_h"].to_numpy(float))])

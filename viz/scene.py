@@ -22,32 +22,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viz import look, story
 from viz import states as st
+from viz.look import (  # noqa: F401  (re-exported: the HTML viewer and plots use them)
+    CREW_RGB,
+    EYE_RGB,
+    MAJOR,
+    NETWORK_RGB,
+    SEA_RGB,
+    STATE_RGB,
+    WATER_RGB,
+    WET_M,
+)
 from viz.options import CAMERAS
 from viz.rundata import RunData
+from viz.service import BlockService, block_service, has_blocks
 
-WET_M = 0.05
-WATER_RGB = (25, 95, 235)
-WATER_ALPHA = 0.7
-CREW_RGB = (15, 15, 15)
-
-STATE_RGB = np.array([
-    (60, 170, 70),     # working (points; lines use the network colour)
-    (225, 25, 30),     # failed
-    (255, 140, 0),     # cascade_failed
-    (200, 40, 200),    # outage
-    (255, 225, 0),     # under_repair
-    (30, 110, 255),    # restored
-], dtype=np.uint8)
-
-NETWORK_RGB = {"power": (70, 70, 80), "water": (0, 150, 160), "roads": (150, 150, 150)}
-
-#: major point assets: drawn as large glyphs; other nodes as small points
-MAJOR = {"substation", "power_plant", "grid_supply", "treatment_plant", "pump_station", "tank",
-         "depot", "bridge"}
-
-SEA_RGB = (70, 120, 185)
-EYE_RGB = (150, 40, 160)  # not black: crews are black
+#: share of the window width taken by the side panel (legend, gauge, storm inset)
+PANEL = 0.25
 
 # hypsometric tint: elevation (m) -> RGB
 _HYPSO = np.array([
@@ -57,16 +49,9 @@ _HYPSO = np.array([
 ], dtype=float)
 
 
-def clock_text(t_h: float, t0_utc: object = None) -> str:
-    """Scenario time and the wall-clock time it stands for: the real UTC date and time
-    when the run knows when t = 0 was (a storm's track), else day and time of day."""
-    if t0_utc is not None and str(t0_utc):
-        t0 = np.datetime64(str(t0_utc).rstrip("Z"))
-        wall = t0 + np.timedelta64(int(round(t_h * 3600)), "s")
-        return f"t = {t_h:6.1f} h   {np.datetime_as_string(wall, unit='m').replace('T', ' ')} UTC"
-    day, hh = divmod(t_h, 24.0)
-    minutes = int(round(hh * 60)) % (24 * 60)
-    return f"t = {t_h:6.1f} h   (day {int(day) + 1}, {minutes // 60:02d}:{minutes % 60:02d})"
+def clock_text(t_h: float, t0_utc: object = None, timezone: object = None) -> str:
+    """Scenario time in plain words (see :func:`viz.story.clock_text`)."""
+    return story.clock_text(t_h, t0_utc, timezone)
 
 
 def hypsometric_rgb(z: np.ndarray) -> np.ndarray:
@@ -75,19 +60,6 @@ def hypsometric_rgb(z: np.ndarray) -> np.ndarray:
     out = np.empty((*z.shape, 3), dtype=np.uint8)
     for k in range(3):
         out[..., k] = np.interp(z, _HYPSO[:, 0], _HYPSO[:, k + 1]).astype(np.uint8)
-    return out
-
-
-def _gust_rgba(g: np.ndarray, alpha: float) -> np.ndarray:
-    """A wind palette: calm transparent, 15 m/s light blue ... 60 m/s deep purple."""
-    stops = np.array([(0, 255, 255, 255, 0.0), (12, 180, 230, 255, 0.0),
-                      (20, 120, 200, 255, 0.6), (30, 80, 220, 120, 0.8),
-                      (40, 250, 220, 40, 0.9), (50, 240, 90, 30, 1.0), (65, 140, 20, 140, 1.0)])
-    g = np.nan_to_num(np.asarray(g, float), nan=0.0)
-    out = np.empty((*g.shape, 4), dtype=np.uint8)
-    for k in range(3):
-        out[..., k] = np.interp(g, stops[:, 0], stops[:, k + 1]).astype(np.uint8)
-    out[..., 3] = (np.interp(g, stops[:, 0], stops[:, 4]) * alpha * 255).astype(np.uint8)
     return out
 
 
@@ -106,6 +78,10 @@ class SceneOptions:
     fxaa: bool = False  # with OSMesa/EGL VTK swaps FXAA for SSAA, which is slow
     show_minor_nodes: bool = True
     line_width: float = 2.0
+    #: a label on top of the map (``twin compare --mp4`` names its panels)
+    panel_label: str | None = None
+    #: shade population blocks by the services their people lack
+    service_layer: bool = True
 
 
 def _stride(shape: tuple[int, int], max_cells: int) -> int:
@@ -135,6 +111,10 @@ class Scene:
 
     def __init__(self, run: RunData, options: SceneOptions | None = None, *,
                  off_screen: bool = True, plotter=None) -> None:
+        if off_screen and plotter is None:
+            from viz.offscreen import use_offscreen
+
+            use_offscreen()
         import pyvista as pv
 
         self.pv = pv
@@ -156,19 +136,47 @@ class Scene:
         if opt.fxaa:
             self.p.enable_anti_aliasing("fxaa")
         self.p.set_background("#dfe8ef", top="#9fb6cc")
+        # the legend, the gauge and the storm inset sit beside the map, not on it
+        self.panel = PANEL if opt.size[0] >= 480 else 0.0
+        self.p.renderer.SetViewport(0.0, 0.0, 1.0 - self.panel, 1.0)
         ex = opt.exaggeration
         self._z_lift = 4.0 * ex  # networks sit a little above the ground
         ev = st.realization_events(run.events, self.realization)
         self.transitions = st.state_transitions(ev, run.ids, restored_show_h=opt.restored_show_h)
         self._crew_ev = ev
+        self.services: BlockService | None = None
+        self.people_out: float | None = None
         self._add_terrain()
+        self._add_blocks()
         self._add_networks()
         self._add_water()
         self._add_wind()
         self._add_crews()
+        self._moments = story.key_moments(ev, run.ids, run.replay["asset_class"],
+                                          flooded=self.flood is not None)
         self._add_overlays()
+        self._add_scale_and_north()
         self.set_camera(opt.camera)
         self.t = None
+
+    def prepare(self, times_h) -> None:
+        """Compute who has service at the frame times a replay will show (once)."""
+        if self.opt.service_layer and has_blocks(self.run):
+            self.services = block_service(self.run, self.realization, np.asarray(times_h),
+                                          transitions=st.state_transitions(
+                                              self._crew_ev, self.run.ids))
+
+    def _services_at(self, t: float) -> np.ndarray | None:
+        """(b, 3) served fractions at ``t``: a prepared frame, or computed for ``t``."""
+        if not (self.opt.service_layer and has_blocks(self.run)):
+            return None
+        bs = self.services
+        if bs is not None:
+            k = np.nonzero(np.abs(bs.times_h - t) < 1e-9)[0]
+            if len(k):
+                return bs.served[k[0]]
+        one = block_service(self.run, self.realization, np.array([t]))
+        return one.served[0]
 
     # ------------------------------------------------------------------ building
     def _local(self, x, y):
@@ -274,7 +282,53 @@ class Scene:
         ny, nx = self.flood.values.shape[1:]
         self.water, self._water_ground = self._surface_grid(self.flood.transform, ny, nx)
         self.water.cell_data["rgba"] = np.zeros((ny * nx, 4), np.uint8)
-        self.p.add_mesh(self.water, scalars="rgba", rgba=True, lighting=False,
+        self.water_shown = self._cells_layer()
+
+    def _cells_layer(self):
+        """A translucent layer showing only the coloured cells of a grid (set per frame):
+        clear cells are left out, not drawn transparent, so they hide nothing below."""
+        layer = self._empty_layer()
+        self.p.add_mesh(layer, scalars="rgba", rgba=True, lighting=False,
+                        show_scalar_bar=False)
+        return layer
+
+    def _show_cells(self, layer, grid) -> None:
+        on = np.nonzero(grid.cell_data["rgba"][:, 3] > 0)[0]
+        if len(on):
+            part = grid.extract_cells(on).extract_surface(algorithm="dataset_surface")
+        else:
+            part = self._empty_layer()
+        layer.copy_from(part)
+
+    def _empty_layer(self):
+        empty = self.pv.PolyData(np.zeros((3, 3)) - 1e5, faces=[3, 0, 1, 2])
+        empty.cell_data["rgba"] = np.zeros((1, 4), np.uint8)
+        return empty
+
+    def _add_blocks(self) -> None:
+        """Population blocks: flat squares on the ground, shaded by what their people lack."""
+        self.blocks = None
+        if not (self.opt.service_layer and has_blocks(self.run)):
+            return
+        from scipy.spatial import cKDTree
+
+        xy = np.asarray(self.run.replay["block_xy"], float)
+        uniq = np.unique(xy, axis=0)  # blocks served by one node share its place
+        if len(uniq) > 1:
+            d, _ = cKDTree(uniq).query(uniq, k=2)
+            side = float(np.clip(np.median(d[:, 1]) * 0.9, 30.0, 500.0))
+        else:
+            side = 200.0
+        h = side / 2
+        lx, ly = self._local(xy[:, 0], xy[:, 1])
+        z = self.run.ground_m(xy[:, 0], xy[:, 1]) * self.opt.exaggeration + 0.8 * self._z_lift
+        corners = np.stack([np.column_stack([lx + dx, ly + dy, z])
+                            for dx, dy in ((-h, -h), (h, -h), (h, h), (-h, h))], axis=1)
+        pts = corners.reshape(-1, 3)
+        faces = np.column_stack([np.full(len(xy), 4), np.arange(len(xy) * 4).reshape(-1, 4)])
+        self.blocks = self.pv.PolyData(pts, faces=faces.ravel())
+        self.blocks.cell_data["rgba"] = np.zeros((len(xy), 4), np.uint8)
+        self.p.add_mesh(self.blocks, scalars="rgba", rgba=True, lighting=False,
                         show_scalar_bar=False)
 
     def _add_wind(self) -> None:
@@ -282,105 +336,306 @@ class Scene:
         self.gust = self.run.grid("gust_mps")
         self.wind = None
         self.eye = None
+        self.track_past = self.track_future = None
         tr = self.run.track_xy()
-        self._wind_z = self.z_top + 400.0 * self.opt.exaggeration / 3.0 + 50.0
+        self._wind_z = self.z_top + 60.0 * self.opt.exaggeration
         if self.gust is not None:
+            # draped on the terrain a little above the water, translucent
             ny, nx = self.gust.values.shape[1:]
-            cx, cy = _grid_corners(self.gust.transform, ny, nx)
-            lx, ly = self._local(cx, cy)
-            self.wind = pv.StructuredGrid(lx, ly, np.full(lx.shape, self._wind_z))
+            self.wind, _ = self._surface_grid(self.gust.transform, ny, nx)
+            self.wind.points[:, 2] += 2.5 * self._z_lift
             self.wind.cell_data["rgba"] = np.zeros((ny * nx, 4), np.uint8)
-            self.p.add_mesh(self.wind, scalars="rgba", rgba=True, lighting=False,
-                            show_scalar_bar=False)
+            self.wind_shown = self._cells_layer()
         if tr is not None:
             xy, self._track_t = tr
-            # keep the track near the city (a best track spans an ocean)
-            x0, x1, y0, y1 = self.run.bounds
-            span = max(x1 - x0, y1 - y0)
-            c = self.run.origin
-            near = np.max(np.abs(xy - c), axis=1) < 3 * span
             self._track_xy = xy
-            if near.sum() >= 2:
-                seg = xy[near]
-                lx, ly = self._local(seg[:, 0], seg[:, 1])
-                line = pv.lines_from_points(np.column_stack([lx, ly,
-                                                             np.full(len(lx), self._wind_z)]))
-                self.p.add_mesh(line, color="#202020", line_width=3, lighting=False)
+            self.track_past = pv.PolyData(np.zeros((2, 3)), lines=[2, 0, 1])
+            self.track_future = pv.PolyData(np.zeros((2, 3)), lines=[2, 0, 1])
+            self.p.add_mesh(self.track_past, color=look.TRACK_PAST_RGB, line_width=4,
+                            lighting=False)
+            self.p.add_mesh(self.track_future, color=look.TRACK_FUTURE_RGB, line_width=2,
+                            lighting=False)
             self.eye = pv.PolyData(np.zeros((1, 3)))
-            self.p.add_mesh(self.eye, color=EYE_RGB, point_size=30,
+            self.p.add_mesh(self.eye, color=EYE_RGB, point_size=26,
                             render_points_as_spheres=True)
 
+    def _track_split(self, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Past and future parts of the track (city CRS) and the eye at ``t`` (or None)."""
+        xy, tt = self._track_xy, self._track_t
+        if t <= tt[0]:
+            return xy[:1], xy, None
+        if t >= tt[-1]:
+            return xy, xy[-1:], None
+        eye = np.array([np.interp(t, tt, xy[:, 0]), np.interp(t, tt, xy[:, 1])])
+        k = int(np.searchsorted(tt, t, side="right"))
+        return np.vstack([xy[:k], eye]), np.vstack([eye, xy[k:]]), eye
+
+    def _set_polyline(self, poly, xy: np.ndarray, z: float) -> None:
+        if len(xy) < 2:
+            xy = np.vstack([xy, xy])
+        lx, ly = self._local(xy[:, 0], xy[:, 1])
+        pts = np.column_stack([lx, ly, np.full(len(lx), z)])
+        line = self.pv.lines_from_points(pts)
+        poly.copy_from(line)
+
     def _add_crews(self) -> None:
-        names, _, _ = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy, [0.0])
+        names, _, _ = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy, [0.0],
+                                     realization=self.realization)
         self.crew_names = names
-        self.crews = None
+        self.crews = self.crew_halo = None
         if names:
+            k = max(1.0, self.opt.size[1] / 720)
+            self.crew_halo = self.pv.PolyData(np.zeros((len(names), 3)))
+            self.crew_halo.point_data["rgb"] = np.zeros((len(names), 3), np.uint8)
             self.crews = self.pv.PolyData(np.zeros((len(names), 3)))
-            self.p.add_mesh(self.crews, color=CREW_RGB, point_size=11 * max(
-                1.0, self.opt.size[1] / 720), render_points_as_spheres=True, ambient=0.6)
+            self.crews.point_data["rgb"] = np.zeros((len(names), 3), np.uint8)
+            self.p.add_mesh(self.crew_halo, scalars="rgb", rgb=True, point_size=19 * k,
+                            render_points_as_spheres=True, lighting=False,
+                            show_scalar_bar=False)
+            self.p.add_mesh(self.crews, scalars="rgb", rgb=True, point_size=11 * k,
+                            render_points_as_spheres=True, lighting=False,
+                            show_scalar_bar=False)
+
+    # ------------------------------------------------------------------ 2D overlays
+    def _text(self, ren, text: str, x: float, y: float, size: int, *, bold: bool = False,
+              color=(0.08, 0.08, 0.08), align: str = "left", valign: str = "bottom"):
+        import vtk
+
+        a = vtk.vtkTextActor()
+        a.SetInput(text)
+        a.SetTextScaleModeToNone()
+        tp = a.GetTextProperty()
+        tp.SetFontSize(int(size))
+        tp.SetColor(*color)
+        tp.SetBold(bold)
+        tp.SetFontFamilyToArial()
+        {"left": tp.SetJustificationToLeft, "center": tp.SetJustificationToCentered,
+         "right": tp.SetJustificationToRight}[align]()
+        {"bottom": tp.SetVerticalJustificationToBottom,
+         "top": tp.SetVerticalJustificationToTop,
+         "center": tp.SetVerticalJustificationToCentered}[valign]()
+        c = a.GetPositionCoordinate()
+        c.SetCoordinateSystemToNormalizedViewport()
+        c.SetValue(x, y)
+        ren.AddViewProp(a)
+        return a
+
+    def _rect(self, ren, x0, y0, x1, y1, rgb, opacity: float = 1.0, *, outline: bool = False):
+        import vtk
+
+        pts = vtk.vtkPoints()
+        for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)):
+            pts.InsertNextPoint(x, y, 0)
+        poly = vtk.vtkPolyData()
+        poly.SetPoints(pts)
+        cells = vtk.vtkCellArray()
+        if outline:
+            cells.InsertNextCell(5, [0, 1, 2, 3, 0])
+            poly.SetLines(cells)
+        else:
+            cells.InsertNextCell(4, [0, 1, 2, 3])
+            poly.SetPolys(cells)
+        coord = vtk.vtkCoordinate()
+        coord.SetCoordinateSystemToNormalizedViewport()
+        mapper = vtk.vtkPolyDataMapper2D()
+        mapper.SetInputData(poly)
+        mapper.SetTransformCoordinate(coord)
+        actor = vtk.vtkActor2D()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(*(np.asarray(rgb, float) / (255 if max(rgb) > 1 else 1)))
+        actor.GetProperty().SetOpacity(opacity)
+        actor.GetProperty().SetLineWidth(1.5)
+        ren.AddViewProp(actor)
+        return pts, poly, actor
 
     def _add_overlays(self) -> None:
         import vtk
 
-        p = self.p
-        fs = max(10, int(self.opt.size[1] / 42))
-        self.clock = p.add_text("", position="upper_left", font_size=fs, color="black",
-                                name="clock")
-        title = self.run.title
-        p.add_text(title, position="upper_right", font_size=max(8, fs - 3), color="#202020",
-                   name="title")
-        labels = [["working", tuple(STATE_RGB[0] / 255)], ["failed", tuple(STATE_RGB[1] / 255)],
-                  ["cascade failed", tuple(STATE_RGB[2] / 255)],
-                  ["outage", tuple(STATE_RGB[3] / 255)],
-                  ["under repair", tuple(STATE_RGB[4] / 255)],
-                  ["restored", tuple(STATE_RGB[5] / 255)],
-                  ["crew", tuple(np.array(CREW_RGB) / 255)],
-                  ["power line", tuple(np.array(NETWORK_RGB["power"]) / 255)],
-                  ["water pipe", tuple(np.array(NETWORK_RGB["water"]) / 255)],
-                  ["road", tuple(np.array(NETWORK_RGB["roads"]) / 255)]]
+        p, run = self.p, self.run
+        w, h = self.opt.size
+        fs = max(9, int(h / 52))
+        main = p.renderer
+        # on the map: who is without service (top), the clock, a caption (bottom)
+        self.top_line = self._text(main, "", 0.012, 0.985, fs + 2, bold=True, valign="top")
+        self.clock = self._text(main, "", 0.012, 0.985 - 1.6 * (fs + 2) / h, fs, valign="top")
+        self.caption = self._text(main, "", 0.5, 0.02, fs + 1, bold=True, align="center")
+        self.caption.GetTextProperty().SetBackgroundColor(1, 1, 1)
+        self.caption.GetTextProperty().SetBackgroundOpacity(0.85)
+        if self.opt.panel_label:
+            self._text(main, self.opt.panel_label, 0.5, 0.985 - 3.3 * (fs + 2) / h, fs + 4,
+                       bold=True, align="center", valign="top", color=(0.1, 0.1, 0.4))
+        self.note = self._text(main, "", 0.5, 0.06 + 1.4 * fs / h, fs, align="center")
+        # the side panel (or, on narrow panes, the gauge alone on the map)
+        self.side = main
+        gx0, gx1 = 0.02, 0.30
+        if self.panel:
+            side = vtk.vtkRenderer()
+            side.SetViewport(1.0 - self.panel, 0.0, 1.0, 1.0)
+            side.SetBackground(1.0, 1.0, 1.0)
+            p.ren_win.AddRenderer(side)
+            self.side = side
+            gx0, gx1 = 0.06, 0.94
+        ren = self.side
+        pw = max(1.0, self.panel * w) if self.panel else w
+        lh = 1.45 * fs / h  # one line, in normalized viewport height
+        y = 0.985
+        if self.panel:
+            for line in _wrap(run.title, max(12, int(pw / (0.55 * fs)))):
+                self._text(ren, line, 0.06, y, fs, bold=True, valign="top")
+                y -= lh
+            chosen = self.opt.realization is not None
+            for line in _wrap(story.outcome_words(run, self.realization, chosen=chosen),
+                              max(12, int(pw / (0.5 * fs)))):
+                self._text(ren, line, 0.06, y, fs - 1, valign="top", color=(0.3, 0.3, 0.3))
+                y -= lh
+            y -= 0.5 * lh
+        # the gauge: everyone with all three services, in the outcome shown
+        self.gauge_text = self._text(ren, "", gx0, y, fs - 1, valign="top")
+        y -= 1.2 * lh
+        self._gauge_box = (gx0, y - 0.6 * lh, gx1, y)
+        self._gauge = {"bg": self._rect(ren, *self._gauge_box, (1, 1, 1), 0.85),
+                       "fill": self._rect(ren, *self._gauge_box, (0.17, 0.63, 0.17)),
+                       "frame": self._rect(ren, *self._gauge_box, (0.1, 0.1, 0.1),
+                                           outline=True)}
+        y -= 1.6 * lh
+        if not self.panel:
+            return
+        entries: list[tuple[str, str | None, object]] = [("Components", None, None)]
+        for k, word in enumerate(look.STATE_WORDS):
+            entries.append((word, "dot", STATE_RGB[k]))
+        for net in ("power", "water", "roads"):
+            entries.append((look.NETWORK_WORDS[net], "line", NETWORK_RGB[net]))
+        if self.crews is not None:
+            entries += [("Repair crews", None, None),
+                        ("repairing", "crew", (look.CREW_REPAIR_RGB, look.CREW_HALO_RGB)),
+                        ("on the way", "crew", (look.CREW_TRAVEL_RGB, (40, 40, 40)))]
+        if self.blocks is not None:
+            entries += [("Homes (blocks) without", None, None),
+                        ("power", "box", look.NO_POWER_RGB),
+                        ("water (have power)", "box", look.NO_WATER_RGB),
+                        ("road access only", "box", look.NO_ROAD_RGB)]
         if self.flood is not None:
-            labels.append(["flood water", tuple(np.array(WATER_RGB) / 255)])
+            entries.append(("Flood depth", None, None))
+            edges = look.FLOOD_EDGES_M
+            for k in range(len(edges)):
+                lab = (f"{edges[k]:g}–{edges[k + 1]:g} m" if k + 1 < len(edges)
+                       else f"over {edges[k]:g} m")
+                entries.append((lab, "box", look.FLOOD_RGB[k]))
         if self.gust is not None:
-            labels.append(["gust > 20 m/s", (0.47, 0.78, 1.0)])
+            entries.append(("Gusts (m/s)", None, None))
+            edges = look.GUST_EDGES_MPS
+            for k in range(len(edges)):
+                lab = (f"{edges[k]:g}–{edges[k + 1]:g}" if k + 1 < len(edges)
+                       else f"≥ {edges[k]:g}") + f"  {look.GUST_WORDS[k]}"
+                entries.append((lab, "box", look.GUST_RGB[k]))
         if self.eye is not None:
-            labels.append(["typhoon eye, track", tuple(np.array(EYE_RGB) / 255)])
-        p.add_legend(labels, bcolor="white", border=True, size=(0.16, 0.36),
-                     loc="lower right", face="circle", background_opacity=0.8)
-        # service gauge: a frame and a fill bar in normalized viewport coordinates
-        self._gauge = {}
-        for name, rgb, opacity in (("bg", (1, 1, 1), 0.85), ("fill", (0.17, 0.63, 0.17), 1.0),
-                                   ("frame", (0.1, 0.1, 0.1), 1.0)):
-            pts = vtk.vtkPoints()
-            for _ in range(4):
-                pts.InsertNextPoint(0, 0, 0)
-            poly = vtk.vtkPolyData()
-            poly.SetPoints(pts)
-            cells = vtk.vtkCellArray()
-            if name == "frame":
-                ids = [0, 1, 2, 3, 0]
-                cells.InsertNextCell(len(ids), ids)
-                poly.SetLines(cells)
+            entries += [("Storm", None, None), ("eye", "dot", EYE_RGB),
+                        ("track so far / to come", "line", look.TRACK_PAST_RGB)]
+        inset_top = 0.26 if self.eye is not None else 0.0
+        avail = y - inset_top - 0.01
+        step = min(lh, avail / max(len(entries), 1))
+        size = max(7, int(min(fs - 1, step * h / 1.35)))
+        sw = 0.09  # swatch width (panel units)
+        ar = pw / h
+        for text, kind, rgb in entries:
+            if kind is None:
+                self._text(ren, text, 0.06, y, size, bold=True, valign="top")
             else:
-                cells.InsertNextCell(4, [0, 1, 2, 3])
-                poly.SetPolys(cells)
-            coord = vtk.vtkCoordinate()
-            coord.SetCoordinateSystemToNormalizedViewport()
-            mapper = vtk.vtkPolyDataMapper2D()
-            mapper.SetInputData(poly)
-            mapper.SetTransformCoordinate(coord)
-            actor = vtk.vtkActor2D()
-            actor.SetMapper(mapper)
-            actor.GetProperty().SetColor(*rgb)
-            actor.GetProperty().SetOpacity(opacity)
-            actor.GetProperty().SetLineWidth(2)
-            p.renderer.AddActor(actor)
-            self._gauge[name] = (pts, poly, actor)
-        self._gauge_box = (0.02, 0.04, 0.30, 0.075)  # x0, y0, x1, y1
-        self._set_rect("bg", *self._gauge_box)
-        self._set_rect("frame", *self._gauge_box)
-        self.gauge_text = p.add_text("", position=(int(0.02 * self.opt.size[0]),
-                                                   int(0.085 * self.opt.size[1])),
-                                     font_size=max(8, fs - 3), color="black", name="gauge")
+                yc = y - 0.5 * step
+                hh = 0.32 * step
+                ww = hh / ar
+                if kind == "line":
+                    self._rect(ren, 0.08, yc - 0.12 * step, 0.08 + sw, yc + 0.12 * step, rgb)
+                elif kind == "crew":
+                    core, halo = rgb
+                    self._rect(ren, 0.1 - ww * 1.3, yc - hh * 1.3, 0.1 + ww * 1.3, yc + hh * 1.3,
+                               halo)
+                    self._rect(ren, 0.1 - ww * 0.7, yc - hh * 0.7, 0.1 + ww * 0.7, yc + hh * 0.7,
+                               core)
+                    self._rect(ren, 0.1 - ww * 1.3, yc - hh * 1.3, 0.1 + ww * 1.3, yc + hh * 1.3,
+                               (0.3, 0.3, 0.3), outline=True)
+                else:
+                    self._rect(ren, 0.08, yc - hh, 0.08 + sw, yc + hh, rgb)
+                    self._rect(ren, 0.08, yc - hh, 0.08 + sw, yc + hh, (0.4, 0.4, 0.4),
+                               outline=True)
+                self._text(ren, text, 0.08 + sw + 0.04, yc, size, valign="center")
+            y -= step
+        if self.eye is not None:
+            self._add_inset(inset_top)
+
+    def _add_inset(self, top: float) -> None:
+        """A wide map of the storm's track around the city, bottom of the side panel."""
+        import vtk
+
+        x0p = 1.0 - self.panel
+        ren = vtk.vtkRenderer()
+        ren.SetViewport(x0p + 0.01, 0.01, 0.99, top)
+        ren.SetBackground(0.86, 0.91, 0.96)
+        self.p.ren_win.AddRenderer(ren)
+        xy = self._track_xy
+        c = self.run.origin
+        x0, x1, y0, y1 = self.run.bounds
+        span = max(x1 - x0, y1 - y0)
+        near = np.max(np.abs(xy - c), axis=1) < 12 * span
+        sel = xy[near] if near.sum() >= 2 else xy
+        ext = max(np.abs(sel - c).max(), 2 * span) * 1.1
+
+        def actor(points, rgb, width=2.0, pts=False):
+            poly = self.pv.PolyData(np.column_stack([points - c, np.zeros(len(points))]))
+            if not pts:
+                poly = self.pv.lines_from_points(poly.points)
+            m = vtk.vtkPolyDataMapper()
+            m.SetInputData(poly)
+            a = vtk.vtkActor()
+            a.SetMapper(m)
+            a.GetProperty().SetColor(*(np.asarray(rgb, float) / 255))
+            a.GetProperty().SetLineWidth(width)
+            a.GetProperty().SetPointSize(9)
+            a.GetProperty().SetRenderPointsAsSpheres(True)
+            ren.AddActor(a)
+            return poly
+
+        box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+        actor(box, (200, 30, 30), 2.5)
+        self._inset = {"past": actor(xy[:2], look.TRACK_PAST_RGB, 3.0),
+                       "future": actor(xy[:2], look.TRACK_FUTURE_RGB, 1.5),
+                       "eye": actor(xy[:1], EYE_RGB, pts=True), "c": c}
+        cam = ren.GetActiveCamera()
+        cam.ParallelProjectionOn()
+        cam.SetPosition(0, 0, 10 * ext)
+        cam.SetFocalPoint(0, 0, 0)
+        cam.SetViewUp(0, 1, 0)
+        cam.SetParallelScale(ext)
+        ren.ResetCameraClippingRange()
+        self._inset_ren = ren
+        fs = max(8, int(self.opt.size[1] / 62))
+        self._text(ren, f"storm track, {2 * ext / 1000:,.0f} km across (city in red)", 0.03,
+                   0.97, fs, valign="top")
+
+    def _add_scale_and_north(self) -> None:
+        """A scale bar and a north arrow on the ground in the map's south-west corner."""
+        pv = self.pv
+        x0, x1, y0, y1 = self.run.bounds
+        span = x1 - x0
+        nice = np.array([100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000], float)
+        length = float(nice[np.searchsorted(nice, span / 5) - 1]) if span / 5 > 100 else 100.0
+        bx, by = x1 - 0.1 * span - length, y0 + 0.12 * (y1 - y0)
+        z = self.z_top + 3 * self._z_lift
+        lx, ly = self._local(np.array([bx, bx + length]), np.array([by, by]))
+        bar = pv.lines_from_points(np.column_stack([lx, ly, [z, z]]))
+        self.p.add_mesh(bar, color="black", line_width=5, lighting=False)
+        words = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+        self.p.add_point_labels(np.array([[lx.mean(), ly[0], z]]), [words], font_size=12,
+                                text_color="black", shape_color="white", shape_opacity=0.8,
+                                show_points=False, always_visible=True, margin=2)
+        ax, ay = self._local(np.array([bx + 0.5 * length]), np.array([by + 0.06 * span]))
+        arrow = pv.Arrow(start=(ax[0], ay[0], z), direction=(0, 1, 0),
+                         scale=0.07 * span, tip_length=0.4, tip_radius=0.18, shaft_radius=0.06)
+        self.p.add_mesh(arrow, color="black", lighting=False)
+        self.p.add_point_labels(np.array([[ax[0], ay[0] + 0.085 * span, z]]), ["N"],
+                                font_size=14, bold=True, text_color="black",
+                                shape_color="white", shape_opacity=0.8, show_points=False,
+                                always_visible=True, margin=2)
 
     def _set_rect(self, name, x0, y0, x1, y1) -> None:
         pts, poly, _ = self._gauge[name]
@@ -388,6 +643,10 @@ class Scene:
             pts.SetPoint(k, x, y, 0)
         pts.Modified()
         poly.Modified()
+
+    def set_panel_note(self, text: str) -> None:
+        """A line under the map's caption (``twin compare --mp4``: the difference)."""
+        self.note.SetInput(text)
 
     # ------------------------------------------------------------------ camera
     def set_camera(self, preset: str) -> None:
@@ -412,7 +671,7 @@ class Scene:
     # ------------------------------------------------------------------ per frame
     def update(self, t: float) -> None:
         """Set everything that changes with time to scenario time ``t`` (hours)."""
-        self.t = float(t)
+        self.t = t = float(t)
         s = st.states_at(self.transitions, self.run.n, [t])[0]
         self.states = s
         if self.lines is not None:
@@ -429,32 +688,51 @@ class Scene:
             self.minor.point_data["rgb"][:] = np.where((sm == st.WORKING)[:, None],
                                                        self.net_rgb[self.minor_idx], STATE_RGB[sm])
             self.minor.Modified()
+        served = self._services_at(t)
+        without = None
+        if served is not None:
+            pop = np.asarray(self.run.replay["block_population"], float)
+            without = (1.0 - served).T @ pop
+            self.people_out = float((1.0 - served.prod(axis=1)) @ pop)
+            if self.blocks is not None:
+                self.blocks.cell_data["rgba"][:] = look.block_rgba(served)
+                self.blocks.Modified()
         if self.water is not None:
-            depth = np.nan_to_num(self.flood.at(t), nan=0.0)
-            wet = depth > WET_M
-            rgba = np.zeros((*depth.shape, 4), np.uint8)
-            rgba[wet] = (*WATER_RGB, int(WATER_ALPHA * 255))
-            self.water.cell_data["rgba"][:] = _fortran(rgba)
+            depth = self.flood.at(t)
+            depth = np.zeros(self.flood.values.shape[1:]) if depth is None else \
+                np.nan_to_num(depth, nan=0.0)
+            self.water.cell_data["rgba"][:] = _fortran(look.flood_rgba(depth))
             zc = (self._water_ground + _corner_max(depth)) * self.opt.exaggeration + 0.5
             self.water.points[:, 2] = zc.ravel(order="F")
-            self.water.Modified()
+            self._show_cells(self.water_shown, self.water)
         if self.wind is not None:
             g = self.gust.at(t)
-            self.wind.cell_data["rgba"][:] = _fortran(_gust_rgba(g, 0.55))
-            self.wind.Modified()
+            g = np.zeros(self.gust.values.shape[1:]) if g is None else g
+            self.wind.cell_data["rgba"][:] = _fortran(look.gust_rgba(g))
+            self._show_cells(self.wind_shown, self.wind)
         if self.eye is not None:
-            tt = self._track_t
-            if tt[0] <= t <= tt[-1]:
-                x = np.interp(t, tt, self._track_xy[:, 0])
-                y = np.interp(t, tt, self._track_xy[:, 1])
-                lx, ly = self._local(x, y)
+            past, future, eye = self._track_split(t)
+            self._set_polyline(self.track_past, past, self._wind_z)
+            self._set_polyline(self.track_future, future, self._wind_z)
+            if eye is not None:
+                lx, ly = self._local(eye[0], eye[1])
                 self.eye.points[:] = [[lx, ly, self._wind_z + 5]]
             else:
                 self.eye.points[:] = [[np.nan, np.nan, np.nan]]
             self.eye.Modified()
+            if getattr(self, "_inset", None):
+                c = self._inset["c"]
+                for key, part in (("past", past), ("future", future)):
+                    pp = part if len(part) >= 2 else np.vstack([part, part])
+                    self._inset[key].copy_from(self.pv.lines_from_points(
+                        np.column_stack([pp - c, np.full(len(pp), 1.0)])))
+                e = eye if eye is not None else np.array([np.nan, np.nan])
+                self._inset["eye"].points[:] = [[e[0] - c[0], e[1] - c[1], 2.0]]
+                self._inset["eye"].Modified()
         if self.crews is not None:
-            _, xy, _ = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy, [t])
-            xy = xy[0]
+            _, xy, act = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy, [t],
+                                        realization=self.realization)
+            xy, act = xy[0], act[0]
             z = np.where(np.isfinite(xy[:, 0]), self._z(np.nan_to_num(xy[:, 0]),
                                                          np.nan_to_num(xy[:, 1])), np.nan)
             lx, ly = self._local(xy[:, 0], xy[:, 1])
@@ -462,20 +740,45 @@ class Scene:
             park = ~np.isfinite(lx)
             pts = np.column_stack([np.where(park, 0, lx), np.where(park, 0, ly),
                                    np.where(park, -1e5, z + 3 * self._z_lift)])
+            travel = act == st.CREW_TRAVELLING
             self.crews.points[:] = pts
+            self.crews.point_data["rgb"][:] = np.where(travel[:, None], look.CREW_TRAVEL_RGB,
+                                                       look.CREW_REPAIR_RGB)
             self.crews.Modified()
-        # overlays
-        n_bad = int(np.count_nonzero((s != st.WORKING) & (s != st.RESTORED)))
-        self.clock.SetText(2, f"{clock_text(t, self.run.replay.get('t0_utc'))}\n"
-                              f"realization {self.realization}   out of service: {n_bad}")
-        q = self.run.service_at(t, self.opt.realization)
+            # the halo sits lower so the core's sphere is never hidden inside it
+            self.crew_halo.points[:] = pts - [0, 0, 12.0 * self._z_lift]
+            self.crew_halo.point_data["rgb"][:] = np.where(travel[:, None], (40, 40, 40),
+                                                           look.CREW_HALO_RGB)
+            self.crew_halo.Modified()
+        # words
+        rp = self.run.replay
+        tz, t0 = rp.get("timezone"), rp.get("t0_utc")
+        if without is not None:
+            self.top_line.SetInput(story.people_line(without))
+        else:
+            n_bad = int(np.count_nonzero((s != st.WORKING) & (s != st.RESTORED)))
+            self.top_line.SetInput(f"components out of service: {n_bad:,}")
+        self.clock.SetInput(f"{story.clock_text(t, t0, tz)}   ·   {t:.1f} h after the start")
+        cap = story.caption_at(self._moments, t)
+        if cap is not None:
+            c, more = cap
+            text = f"{story.short_time(c.time_h, t0, tz)}  {c.text}"
+            if more:
+                text += f" (and {more} more)"
+            if without is not None:
+                text += f" · {story.people(without[0])} people without power"
+            self.caption.SetInput(text)
+            self.caption.SetVisibility(True)
+        else:
+            self.caption.SetInput("")
+            self.caption.SetVisibility(False)
+        q = self.run.service_at(t, self.realization)
         x0, y0, x1, y1 = self._gauge_box
         self._set_rect("fill", x0, y0, x0 + (x1 - x0) * max(q, 0.0), y1)
         col = (0.17, 0.63, 0.17) if q >= 0.9 else (0.95, 0.6, 0.1) if q >= 0.5 else (0.85, 0.1,
                                                                                        0.1)
         self._gauge["fill"][2].GetProperty().SetColor(*col)
-        which = "median" if self.opt.realization is None else f"realization {self.realization}"
-        self.gauge_text.SetInput(f"system service {q * 100:5.1f} %  ({which})")
+        self.gauge_text.SetInput(f"people with power, water and road: {q * 100:.0f} %")
 
     def screenshot(self) -> np.ndarray:
         """The rendered frame as (h, w, 3) uint8."""
@@ -496,6 +799,12 @@ class Scene:
 
     def close(self) -> None:
         self.p.close()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width)[:3] or [""]
 
 
 def render_png(run: RunData, t: float, path, options: SceneOptions | None = None) -> None:
