@@ -32,3 +32,7 @@ class HazardError(InputError):
 
 class DataFileError(InputError):
     """A packaged or user-supplied data table (fragility, restoration, costs) is invalid."""
+
+
+class InputWarning(UserWarning):
+    """Input that runs but probably not as the user meant (the CLI prints one line)."""

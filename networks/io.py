@@ -163,7 +163,7 @@ def load_city(path: Path | str, *, dem: Path | str | None = None,
         g = nx.Graph()
         nodes = gdfs[nl]
         for col in ("id", "asset_class"):
-            if col not in nodes.columns:
+            if len(nodes) and col not in nodes.columns:  # an empty layer is an absent network
                 raise NetworkError(f"layer '{nl}' has no '{col}' column", where=where)
         for row in nodes.itertuples(index=False):
             r = row._asdict()
@@ -179,7 +179,7 @@ def load_city(path: Path | str, *, dem: Path | str | None = None,
             g.add_node(aid, **attrs)
         edges = gdfs[el]
         for col in ("id", "asset_class", "from_id", "to_id"):
-            if col not in edges.columns:
+            if len(edges) and col not in edges.columns:
                 raise NetworkError(f"layer '{el}' has no '{col}' column", where=where)
         for row in edges.itertuples(index=False):
             r = row._asdict()
@@ -340,8 +340,7 @@ def save_city(net: LifelineNetwork, path: Path | str) -> Path:
             g = net.graphs[kind]
             rows = [{"id": n, **{k: v for k, v in a.items() if k not in ("x_m", "y_m")},
                      "geometry": Point(a["x_m"], a["y_m"])} for n, a in g.nodes(data=True)]
-            gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_file(tmp, layer=nl,
-                                                                              driver="GPKG")
+            _layer(rows, net.crs, ("id", "asset_class")).to_file(tmp, layer=nl, driver="GPKG")
             erows = []
             for u, v, a in g.edges(data=True):
                 c = a.get("coords")
@@ -350,8 +349,8 @@ def save_city(net: LifelineNetwork, path: Path | str) -> Path:
                 erows.append({"id": a["id"], "from_id": u, "to_id": v,
                               **{k: val for k, val in a.items() if k not in ("id", "coords")},
                               "geometry": geom})
-            gpd.GeoDataFrame(erows, geometry="geometry", crs=net.crs).to_file(tmp, layer=el,
-                                                                               driver="GPKG")
+            _layer(erows, net.crs, ("id", "asset_class", "from_id", "to_id")).to_file(
+                tmp, layer=el, driver="GPKG")
         dep = pd.DataFrame([(d.dependent, d.supplier, d.kind.value) for d in net.dependencies],
                            columns=["dependent", "supplier", "kind"])
         gpd.GeoDataFrame(dep).to_file(tmp, layer="dependencies", driver="GPKG")

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from common.errors import NetworkError
+from common.errors import InputWarning, NetworkError
 from networks.model import LifelineNetwork
 from networks.schema import (
     CLASS_SPECS,
@@ -142,6 +142,7 @@ def validate_network(net: LifelineNetwork, *, source: str | None = None) -> None
                     raise NetworkError(f"class '{attrs['asset_class']}' needs a "
                                        f"'{need.value}' dependency and has none",
                                        where=f"{pre}{kind.value} node '{n}'")
+    _warn_unsupplied(net, pre)
     if net.population is not None:
         p = net.population
         for col, kind in (("power_node", NetworkKind.POWER), ("water_node", NetworkKind.WATER),
@@ -152,3 +153,19 @@ def validate_network(net: LifelineNetwork, *, source: str | None = None) -> None
                                        where=f"{pre}population block '{bid}'")
         if np.any(~np.isfinite(p.population)) or np.any(p.population < 0):
             raise NetworkError("population must be finite and >= 0", where=f"{pre}population")
+
+
+def _warn_unsupplied(net: LifelineNetwork, pre: str) -> None:
+    """Warn when a non-empty network has no source: all of it would read 0 % served."""
+    import warnings
+
+    for kind, g in net.graphs.items():
+        if kind == NetworkKind.ROADS or g.number_of_nodes() == 0:
+            continue  # roads are served by reachability from depots, not by sources
+        sources = [c.value for c, spec in CLASS_SPECS.items()
+                   if spec.network == kind and spec.is_source and not spec.is_edge]
+        if not any(CLASS_SPECS[AssetClass(a["asset_class"])].is_source
+                   for _, a in g.nodes(data=True)):
+            warnings.warn(f"{pre}the {kind.value} network ({g.number_of_nodes()} nodes) has no "
+                          f"source ({' or '.join(sources)}): all of it will be out of service",
+                          InputWarning, stacklevel=3)

@@ -39,15 +39,29 @@ class Job:
     name: str  # directory name of the scenario (file stem)
     seed: int
     out: str  # absolute path of the job's result directory
+    inputs: str = ""  # sha256 of the job's inputs (twin.scenario.inputs_digest)
+
+    def finished(self) -> bool:
+        """A result exists and was computed from these very inputs.
+
+        Resuming must not return the results of an edited scenario, another ``-n``
+        or changed input files; such a job is run again and its folder replaced.
+        """
+        return finished_inputs(Path(self.out)) == self.inputs
 
     @property
     def key(self) -> str:
         return f"twin-{self.name}-seed-{self.seed}"
 
 
+#: Most seeds one batch may list (a typo such as 0-999999999 must not fill memory).
+MAX_SEEDS = 1_000_000
+
+
 def parse_seeds(text: str) -> list[int]:
     """``"0-9"``, ``"1,4,7"`` or ``"0-4,10"`` to a sorted list of seeds."""
     seeds: set[int] = set()
+    total = 0
     for part in text.split(","):
         part = part.strip()
         m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
@@ -57,44 +71,69 @@ def parse_seeds(text: str) -> list[int]:
         hi = int(m.group(2)) if m.group(2) else lo
         if hi < lo:
             raise InputError(f"bad seed range {part!r}", where="--seeds")
+        total += hi - lo + 1
+        if total > MAX_SEEDS:
+            raise InputError(f"{text!r} lists more than {MAX_SEEDS:,} seeds; split the batch",
+                             where="--seeds")
         seeds.update(range(lo, hi + 1))
     return sorted(seeds)
 
 
-def plan(scenarios: Sequence[Path], seeds: Sequence[int], out: Path) -> list[Job]:
+def job_digest(inputs: str, seed: int) -> str:
+    """A job's key: its scenario's inputs digest and its seed."""
+    import hashlib
+
+    return hashlib.sha256(f"{inputs}|seed={seed}".encode()).hexdigest()
+
+
+def finished_inputs(out: Path) -> str | None:
+    """The inputs digest recorded in a finished job folder (None: none or unreadable)."""
+    try:
+        return json.loads((out / "summary.json").read_text(encoding="utf-8")).get("inputs_sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def plan(scenarios: Sequence[Path], seeds: Sequence[int], out: Path, *,
+         realizations: int | None = None) -> list[Job]:
     """Validate every scenario up front (a typo fails the batch before any work) and
-    list the jobs."""
-    from twin.scenario import load_scenario
+    list the jobs, each keyed by the digest of its inputs."""
+    from twin.scenario import inputs_digest, load_scenario
 
     out = Path(out).resolve()
     jobs = []
     names: dict[str, Path] = {}
     for s in scenarios:
         s = Path(s).resolve()
-        load_scenario(s)  # raises ScenarioError naming the file and field
         if s.stem in names and names[s.stem] != s:
             raise InputError(f"two scenarios share the name '{s.stem}' ({names[s.stem]})",
                              where=str(s))
         names[s.stem] = s
+        base = inputs_digest(load_scenario(s, realizations=realizations, workers=1))
         for seed in seeds:
-            jobs.append(Job(str(s), s.stem, int(seed), str(out / s.stem / f"seed-{seed}")))
+            jobs.append(Job(str(s), s.stem, int(seed), str(out / s.stem / f"seed-{seed}"),
+                            job_digest(base, int(seed))))
     return jobs
 
 
 def run_job(job: Job, realizations: int | None = None) -> dict:
     """Run one job on a worker and write its directory; returns its index row."""
     from twin.run import prepare, run_monte_carlo, write_run
-    from twin.scenario import load_scenario
+    from twin.scenario import inputs_digest, load_scenario
 
     out = Path(job.out)
-    if (out / "summary.json").is_file():
+    if job.finished():
         return _row(job, "done")
     _clean_stale_temps(out)
     t0 = time.perf_counter()
     spec = load_scenario(job.scenario, seed=job.seed, realizations=realizations, workers=1)
+    if job_digest(inputs_digest(spec), job.seed) != job.inputs:
+        raise InputError("the scenario or its input files changed while the batch ran",
+                         where=job.scenario)
     prep = prepare(spec)
     results = run_monte_carlo(prep, workers=1)
-    write_run(out, prep, results, started=t0)
+    write_run(out, prep, results, started=t0, overwrite=True,
+              extra_summary={"inputs_sha256": job.inputs})
     return _row(job, "done")
 
 
@@ -132,7 +171,7 @@ def run_batch(jobs: Sequence[Job], out: Path, *, realizations: int | None = None
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    todo = [j for j in jobs if not (Path(j.out) / "summary.json").is_file()]
+    todo = [j for j in jobs if not j.finished()]
     rows = [_row(j, "done") for j in jobs if j not in todo]
     for r in rows:
         if on_done:
@@ -178,7 +217,7 @@ def gather(jobs: Sequence[Job], out: Path, rows: list[dict] | None = None) -> pd
     metrics = []
     for j in jobs:
         r = by_key.get((j.name, j.seed)) or _row(
-            j, "done" if (Path(j.out) / "summary.json").is_file() else "missing")
+            j, "done" if j.finished() else "missing")
         index.append(r)
         mp = Path(j.out) / "metrics.parquet"
         if r["status"] == "done" and mp.is_file():

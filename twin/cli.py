@@ -7,6 +7,7 @@ traceback and never a half-written output directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,7 @@ def _add_city(sub) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--out", type=Path, required=True, help="GeoPackage path (.gpkg)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.set_defaults(func=cmd_city)
 
 
@@ -78,7 +80,8 @@ def cmd_batch(args) -> int:
 
     from twin.batch import parse_seeds, plan, run_batch
 
-    jobs = plan(args.scenarios, parse_seeds(args.seeds), args.out)
+    jobs = plan(args.scenarios, parse_seeds(args.seeds), args.out,
+                realizations=args.realizations)
     bar = tqdm(total=len(jobs), desc="jobs", unit="job", disable=args.quiet, file=sys.stderr)
     idx = run_batch(jobs, args.out, realizations=args.realizations, scheduler=args.scheduler,
                     workers=args.workers, on_done=lambda r: bar.update(1))
@@ -111,8 +114,16 @@ def _add_wind(sub) -> None:
     p.set_defaults(func=wind_cli.run)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes end as one line and a hint, like every other input error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        cmd = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        self.exit(2, f"{self.prog}: error: {message} (see 'twin {cmd}--help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="twin", description="Digital-twin resilience simulator for city lifelines.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_view(sub)
     add_plot(sub)
     add_compare(sub)
+    from twin.drill.cli import add_drill
+
+    add_drill(sub)
     return parser
 
 
@@ -153,6 +167,9 @@ def cmd_city(args) -> int:
 
     if args.out.suffix.lower() != ".gpkg":
         raise InputError("the city is saved as a GeoPackage: use a .gpkg path", where=str(args.out))
+    from twin.output import check_output
+
+    check_output(args.out, overwrite=args.overwrite, is_dir=False)
     net = build_builtin_city(args.seed, scale=args.scale)
     save_city(net, args.out)
     print(f"wrote {args.out} ({net.n_components()} components)")
@@ -215,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _one_line_warning  # user-facing warnings, not source lines
     parser = build_parser()
     args = parser.parse_args(argv)
+    _terminate_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except InputError as e:
@@ -227,6 +245,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("twin: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (``kill``, a batch system's time limit) unwinds like Ctrl-C.
+
+    The default action ends the process at once, so ``finally`` blocks never run
+    and a half-written temporary output folder stays behind.
+    """
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (embedded use)
+        signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

@@ -118,31 +118,86 @@ class Twin:
 
 
 def compile_twin(net: LifelineNetwork) -> Twin:
-    """Compile ``net`` (already validated) into a :class:`Twin`."""
-    ids: list[str] = []
-    net_idx: list[int] = []
-    cls_idx: list[int] = []
-    is_edge: list[bool] = []
-    eu: list[str | None] = []
-    ev: list[str | None] = []
-    attrs_list: list[dict] = []
-    coords: list[np.ndarray] = []
+    """Compile ``net`` (already validated) into a :class:`Twin`.
+
+    Named steps, each a pure function of the previous ones: list the components,
+    read their declared fields, derive supply (sources, capacities, demands), build
+    the CSR adjacency, the dependencies and road access, the population blocks and
+    the hazard sites, and rank the components' impact.
+    """
+    comp = _list_components(net)
+    n = len(comp.ids)
+    index = {s: i for i, s in enumerate(comp.ids)}
+    ids_arr = np.array(comp.ids, dtype=object)
+    network = np.array(comp.network, dtype=np.int8)
+    asset_class = np.array(comp.asset_class, dtype=np.int8)
+    is_edge = np.array(comp.is_edge, dtype=bool)
+    edge_u = np.array([-1 if u is None else index[u] for u in comp.edge_u], dtype=np.int32)
+    edge_v = np.array([-1 if v is None else index[v] for v in comp.edge_v], dtype=np.int32)
+    fields = _declared_fields(comp.attrs, is_edge)
+    is_source, capacity, demand = _supply(comp.attrs, asset_class)
+    mids = np.array([_midpoint(c) for c in comp.coords])
+    x_m, y_m = mids[:, 0], mids[:, 1]
+    adj_indptr, adj_node, adj_edge = _adjacency(n, is_edge, edge_u, edge_v)
+    dep_indptr, dep_supplier, access_node = _dependencies(net, index, n)
+    road_edges = _road_access(access_node, network, is_edge, edge_u, x_m, y_m)
+    travel_h = np.full(n, np.inf)
+    travel_h[road_edges] = (fields["length_m"][road_edges] / 1000.0
+                            / np.maximum(fields["speed_kmh"][road_edges], 0.1))
+    block_population, block_nodes = _population(net, index)
+    sites = _sites(comp.coords, ids_arr, asset_class, x_m, y_m, is_edge, fields["length_m"],
+                   net.crs)
+    from twin.impact import dominator_impact
+
+    impact = dominator_impact(n, network, is_edge, edge_u, edge_v, is_source,
+                              fields["customers"], dep_indptr, dep_supplier, adj_indptr,
+                              adj_edge)
+    return Twin(
+        name=net.name, crs=net.crs, ids=ids_arr, index=index, network=network,
+        asset_class=asset_class, is_edge=is_edge, edge_u=edge_u, edge_v=edge_v, x_m=x_m,
+        y_m=y_m, length_m=fields["length_m"], customers=fields["customers"], demand=demand,
+        capacity=capacity, is_source=is_source, critical=fields["critical"],
+        overhead=fields["overhead"], storage_h=fields["storage_h"],
+        backup_h=fields["backup_h"], adj_indptr=adj_indptr, adj_node=adj_node,
+        adj_edge=adj_edge, dep_indptr=dep_indptr, dep_supplier=dep_supplier,
+        access_node=access_node, travel_h=travel_h, block_population=block_population,
+        block_nodes=block_nodes, impact=impact, sites=sites, terrain=net.terrain,
+        meta=dict(net.meta),
+    )
+
+
+@dataclass
+class _Components:
+    """Every node and edge of every network, in twin order (nodes, then edges, per network)."""
+
+    ids: list[str] = field(default_factory=list)
+    network: list[int] = field(default_factory=list)
+    asset_class: list[int] = field(default_factory=list)
+    is_edge: list[bool] = field(default_factory=list)
+    edge_u: list[str | None] = field(default_factory=list)
+    edge_v: list[str | None] = field(default_factory=list)
+    attrs: list[dict] = field(default_factory=list)
+    coords: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, cid: str, kind: NetworkKind, attrs: dict, coords: np.ndarray,
+            u: str | None = None, v: str | None = None) -> None:
+        self.ids.append(cid)
+        self.network.append(NET_INDEX[kind])
+        self.asset_class.append(CLASS_INDEX[AssetClass(attrs["asset_class"])])
+        self.is_edge.append(u is not None)
+        self.edge_u.append(u)
+        self.edge_v.append(v)
+        self.attrs.append(attrs)
+        self.coords.append(coords)
+
+
+def _list_components(net: LifelineNetwork) -> _Components:
+    comp = _Components()
     for kind in NETWORKS:
         g = net.graphs[kind]
         for nid, a in g.nodes(data=True):
-            ids.append(nid)
-            net_idx.append(NET_INDEX[kind])
-            cls_idx.append(CLASS_INDEX[AssetClass(a["asset_class"])])
-            is_edge.append(False)
-            eu.append(None)
-            ev.append(None)
-            attrs_list.append(a)
-            coords.append(np.array([[a["x_m"], a["y_m"]]], dtype=float))
+            comp.add(nid, kind, a, np.array([[a["x_m"], a["y_m"]]], dtype=float))
         for u, v, a in g.edges(data=True):
-            ids.append(a["id"])
-            net_idx.append(NET_INDEX[kind])
-            cls_idx.append(CLASS_INDEX[AssetClass(a["asset_class"])])
-            is_edge.append(True)
             c = a.get("coords")
             pu = (g.nodes[u]["x_m"], g.nodes[u]["y_m"])
             pv = (g.nodes[v]["x_m"], g.nodes[v]["y_m"])
@@ -153,35 +208,37 @@ def compile_twin(net: LifelineNetwork) -> Twin:
                 # stored polylines may run v->u; orient them from u
                 if np.hypot(*(c[0] - pu)) > np.hypot(*(c[-1] - pu)):
                     c = c[::-1]
-            eu.append(u)
-            ev.append(v)
-            attrs_list.append(a)
-            coords.append(c)
-    n = len(ids)
-    index = {s: i for i, s in enumerate(ids)}
-    ids_arr = np.array(ids, dtype=object)
-    network = np.array(net_idx, dtype=np.int8)
-    asset_class = np.array(cls_idx, dtype=np.int8)
-    is_edge_a = np.array(is_edge, dtype=bool)
-    edge_u = np.array([-1 if u is None else index[u] for u in eu], dtype=np.int32)
-    edge_v = np.array([-1 if v is None else index[v] for v in ev], dtype=np.int32)
+            comp.add(a["id"], kind, a, c, u, v)
+    return comp
+
+
+def _declared_fields(attrs: list[dict], is_edge: np.ndarray) -> dict[str, np.ndarray]:
+    """The schema fields the kernels read, as arrays (absent or None reads as the default)."""
 
     def num(field_name: str, default: float = 0.0) -> np.ndarray:
-        return np.array([float(a.get(field_name, default) or 0.0) for a in attrs_list])
+        return np.array([float(a.get(field_name, default) or 0.0) for a in attrs])
 
-    customers = num("customers")
-    length_m = np.where(is_edge_a, num("length_m"), 0.0)
-    overhead = np.array([bool(a.get("overhead", False)) for a in attrs_list])
-    critical = np.array([bool(a.get("critical", False)) for a in attrs_list])
-    storage_h = num("storage_h")
-    backup_h = num("backup_h")
+    return {
+        "customers": num("customers"),
+        "length_m": np.where(is_edge, num("length_m"), 0.0),
+        "overhead": np.array([bool(a.get("overhead", False)) for a in attrs]),
+        "critical": np.array([bool(a.get("critical", False)) for a in attrs]),
+        "storage_h": num("storage_h"),
+        "backup_h": num("backup_h"),
+        "speed_kmh": num("speed_kmh", 1.0),
+    }
+
+
+def _supply(attrs: list[dict], asset_class: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which components are sources, what they can deliver, and what consumers demand."""
+    n = len(attrs)
     demand = np.zeros(n)
     capacity = np.zeros(n)
     is_source = np.zeros(n, dtype=bool)
-    for i, a in enumerate(attrs_list):
+    for i, a in enumerate(attrs):
         c = CLASSES[asset_class[i]]
-        s = CLASS_SPECS[c]
-        if s.is_source:
+        if CLASS_SPECS[c].is_source:
             is_source[i] = True
             if c in CAPACITY_FIELD:
                 capacity[i] = float(a[CAPACITY_FIELD[c]])
@@ -192,12 +249,13 @@ def compile_twin(net: LifelineNetwork) -> Twin:
                 capacity[i] = np.inf  # depots: road access has no capacity limit
         if c in DEMAND_FIELD:
             demand[i] = float(a.get(DEMAND_FIELD[c], 0.0) or 0.0)
+    return is_source, capacity, demand
 
-    mids = np.array([_midpoint(c) for c in coords])
-    x_m, y_m = mids[:, 0], mids[:, 1]
 
-    # CSR adjacency over node components, through edge components
-    e_idx = np.nonzero(is_edge_a)[0]
+def _adjacency(n: int, is_edge: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR adjacency over node components, through edge components (both directions)."""
+    e_idx = np.nonzero(is_edge)[0]
     src = np.concatenate([edge_u[e_idx], edge_v[e_idx]])
     dst = np.concatenate([edge_v[e_idx], edge_u[e_idx]])
     via = np.concatenate([e_idx, e_idx]).astype(np.int32)
@@ -205,10 +263,12 @@ def compile_twin(net: LifelineNetwork) -> Twin:
     counts = np.bincount(src, minlength=n)
     adj_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=adj_indptr[1:])
-    adj_node = dst[order].astype(np.int32)
-    adj_edge = via[order]
+    return adj_indptr, dst[order].astype(np.int32), via[order]
 
-    # functional dependencies CSR; road access array
+
+def _dependencies(net: LifelineNetwork, index: dict[str, int], n: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Functional dependencies as CSR (dependent -> suppliers) and the road-access array."""
     deps: list[list[int]] = [[] for _ in range(n)]
     access_node = np.full(n, -1, dtype=np.int32)
     for d in net.dependencies:
@@ -220,11 +280,17 @@ def compile_twin(net: LifelineNetwork) -> Twin:
     dep_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum([len(x) for x in deps], out=dep_indptr[1:])
     dep_supplier = np.array([j for x in deps for j in x], dtype=np.int32)
+    return dep_indptr, dep_supplier, access_node
 
+
+def _road_access(access_node: np.ndarray, network: np.ndarray, is_edge: np.ndarray,
+                 edge_u: np.ndarray, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+    """Fill ``access_node`` in place (road nodes reach themselves, road edges their first
+    end, others the nearest road node when no link says otherwise); return the road edges."""
     roads = network == NET_INDEX[NetworkKind.ROADS]
-    road_nodes = np.nonzero(roads & ~is_edge_a)[0]
+    road_nodes = np.nonzero(roads & ~is_edge)[0]
     access_node[road_nodes] = road_nodes
-    road_edges = np.nonzero(roads & is_edge_a)[0]
+    road_edges = np.nonzero(roads & is_edge)[0]
     access_node[road_edges] = edge_u[road_edges]
     todo = np.nonzero(access_node < 0)[0]
     if len(todo):
@@ -233,42 +299,31 @@ def compile_twin(net: LifelineNetwork) -> Twin:
         tree = cKDTree(np.column_stack([x_m[road_nodes], y_m[road_nodes]]))
         _, k = tree.query(np.column_stack([x_m[todo], y_m[todo]]))
         access_node[todo] = road_nodes[k]
+    return road_edges
 
-    speed = num("speed_kmh", 1.0)
-    travel_h = np.full(n, np.inf)
-    travel_h[road_edges] = length_m[road_edges] / 1000.0 / np.maximum(speed[road_edges], 0.1)
 
-    if net.population is not None and len(net.population):
-        p = net.population
-        block_population = np.asarray(p.population, dtype=float)
-        block_nodes = np.column_stack([[index[s] for s in p.power_node],
-                                       [index[s] for s in p.water_node],
-                                       [index[s] for s in p.road_node]]).astype(np.int32)
-    else:
-        block_population = np.zeros(0)
-        block_nodes = np.zeros((0, 3), dtype=np.int32)
+def _population(net: LifelineNetwork, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """People per block and the (power, water, road) node that serves each block."""
+    if net.population is None or not len(net.population):
+        return np.zeros(0), np.zeros((0, 3), dtype=np.int32)
+    p = net.population
+    block_nodes = np.column_stack([[index[s] for s in p.power_node],
+                                   [index[s] for s in p.water_node],
+                                   [index[s] for s in p.road_node]]).astype(np.int32)
+    return np.asarray(p.population, dtype=float), block_nodes
 
+
+def _sites(coords: list[np.ndarray], ids: np.ndarray, asset_class: np.ndarray, x_m: np.ndarray,
+           y_m: np.ndarray, is_edge: np.ndarray, length_m: np.ndarray, crs: str) -> Sites:
+    """Where hazards report intensity: every component's point or polyline."""
+    n = len(ids)
     lengths = np.array([len(c) for c in coords])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     allc = np.concatenate(coords) if coords else np.zeros((0, 2))
-    sites = Sites(ids=ids_arr, asset_class=np.array([CLASSES[k].value for k in asset_class]),
-                  x_m=x_m, y_m=y_m, is_edge=is_edge_a, length_m=length_m, line_offsets=offsets,
-                  line_x=allc[:, 0].copy(), line_y=allc[:, 1].copy(), crs=net.crs)
-    from twin.impact import dominator_impact
-
-    impact = dominator_impact(n, network, is_edge_a, edge_u, edge_v, is_source, customers,
-                              dep_indptr, dep_supplier, adj_indptr, adj_edge)
-    return Twin(
-        name=net.name, crs=net.crs, ids=ids_arr, index=index, network=network,
-        asset_class=asset_class, is_edge=is_edge_a, edge_u=edge_u, edge_v=edge_v, x_m=x_m,
-        y_m=y_m, length_m=length_m, customers=customers, demand=demand, capacity=capacity,
-        is_source=is_source, critical=critical, overhead=overhead, storage_h=storage_h,
-        backup_h=backup_h, adj_indptr=adj_indptr, adj_node=adj_node, adj_edge=adj_edge,
-        dep_indptr=dep_indptr, dep_supplier=dep_supplier, access_node=access_node,
-        travel_h=travel_h, block_population=block_population, block_nodes=block_nodes,
-        impact=impact, sites=sites, terrain=net.terrain, meta=dict(net.meta),
-    )
+    return Sites(ids=ids, asset_class=np.array([CLASSES[k].value for k in asset_class]),
+                 x_m=x_m, y_m=y_m, is_edge=is_edge, length_m=length_m, line_offsets=offsets,
+                 line_x=allc[:, 0].copy(), line_y=allc[:, 1].copy(), crs=crs)
 
 
 def _midpoint(c: np.ndarray) -> np.ndarray:

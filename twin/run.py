@@ -147,9 +147,29 @@ def run_realization(prep: Prepared, r: int) -> RealizationResult:
 _WORKER: Prepared | None = None
 
 
-def _init_worker(prep: Prepared) -> None:
+def _init_worker(prep: Prepared, parent_pid: int) -> None:
     global _WORKER
     _WORKER = prep
+    _exit_with_parent(parent_pid)
+
+
+def _exit_with_parent(parent_pid: int, *, every_s: float = 0.5) -> None:
+    """End this worker when its parent is gone (a SIGKILLed ``twin run`` runs no clean-up).
+
+    Without it the workers (~250 MB each) and, through them, multiprocessing's
+    resource tracker live on after the parent was killed. A daemon thread polls
+    the parent pid: portable, and unlike ``PR_SET_PDEATHSIG`` it does not depend on
+    which of the parent's threads started the worker.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _work(r: int) -> tuple[int, RealizationResult]:
@@ -175,7 +195,7 @@ def run_monte_carlo(prep: Prepared, *, realizations: int | None = None, workers:
         # service sums and two workers x two threads thrash 2 cores (10x slower).
         with single_threaded_blas(), ProcessPoolExecutor(
                 max_workers=workers, mp_context=get_context("spawn"),
-                initializer=_init_worker, initargs=(prep,)) as pool:
+                initializer=_init_worker, initargs=(prep, os.getpid())) as pool:
             futs = [pool.submit(_work, r) for r in range(n)]
             for f in as_completed(futs):
                 r, res = f.result()
@@ -210,7 +230,8 @@ def run_indices(prep: Prepared, indices: Sequence[int]) -> list[RealizationResul
 
 def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *,
               overwrite: bool = False, started: float | None = None,
-              figures: Callable[[Path, RunTables, dict, str], None] | None = None) -> dict:
+              figures: Callable[[Path, RunTables, dict, str], None] | None = None,
+              extra_summary: dict | None = None) -> dict:
     """Write a run's tables, summary and replay inputs to ``out`` atomically.
 
     ``figures(folder, tables, summary, title)``, when given, draws into the same
@@ -230,6 +251,7 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
     summary = summarize(tables, scenario=spec.name, horizon_h=spec.horizon_h,
                         realizations=len(results), seed=spec.seed,
                         customers=customers_per_series(prep.twin))
+    summary.update(extra_summary or {})
     if started is not None:
         summary["wall_time_s"] = round(time.perf_counter() - started, 2)
     with atomic_dir(out, overwrite=overwrite) as tmp:

@@ -11,11 +11,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from common.errors import ScenarioError
+from common.documents import parse_yaml, read_text
+from common.errors import InputError, ScenarioError
 from common.names import DamageStateName, NetworkName
+
+#: Upper bounds on sizes a user controls, checked before any work (issue: a typo such
+#: as ``output_step_h: 1e-9`` must be a clear refusal, not an exhausted machine).
+MAX_CREWS = 100_000
+#: realizations x output steps: each row of the curve and loss tables is ~100 bytes
+MAX_TABLE_ROWS = 50_000_000
 
 
 class _Strict(BaseModel):
@@ -43,9 +49,9 @@ class CitySpec(_Strict):
 class CrewSpec(_Strict):
     """Crews per utility (simpy resources) and how fast they start."""
 
-    power: int = Field(6, ge=0)
-    water: int = Field(4, ge=0)
-    roads: int = Field(4, ge=0)
+    power: int = Field(6, ge=0, le=MAX_CREWS)
+    water: int = Field(4, ge=0, le=MAX_CREWS)
+    roads: int = Field(4, ge=0, le=MAX_CREWS)
     mobilisation_h: float = Field(
         0.0, ge=0, description="delay before crews start after the first damage")
 
@@ -95,7 +101,7 @@ class ScenarioSpec(_Strict):
     output_step_h: float = Field(1.0, gt=0)
     realizations: int = Field(20, ge=1, le=1_000_000)
     seed: int = Field(0, ge=0)
-    workers: int = Field(0, ge=0, description="processes; 0 = all cores")
+    workers: int = Field(0, ge=0, le=4096, description="processes; 0 = all cores")
     crews: CrewSpec = CrewSpec()
     policy: Literal["critical_first", "customers_per_crew_hour", "nearest_first"] = (
         "critical_first")
@@ -123,6 +129,12 @@ class ScenarioSpec(_Strict):
                                                  model=cls.Config)) from None
         if self.output_step_h > self.horizon_h:
             raise ValueError("output_step_h must not exceed horizon_h")
+        rows = self.realizations * (self.horizon_h / self.output_step_h + 1)
+        if rows > MAX_TABLE_ROWS:
+            raise ValueError(
+                f"realizations x (horizon_h / output_step_h) = {rows:,.0f} table rows, more "
+                f"than {MAX_TABLE_ROWS:,} (~{MAX_TABLE_ROWS * 100 / 2**30:.0f} GiB); use a "
+                f"larger output_step_h or fewer realizations")
         return self
 
     def hazard_configs(self) -> list[BaseModel]:
@@ -183,21 +195,57 @@ def _first_error(e: ValidationError, *, prefix: str = "", model: type[BaseModel]
 def read_document(path: Path) -> dict[str, Any]:
     """Parse a YAML or TOML file into a dict; errors name the file (and line)."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("scenario file not found", where=str(path))
-    text = path.read_text(encoding="utf-8")
     try:
-        doc = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"not valid YAML{line}: {getattr(e, 'problem', e)}",
-                            where=str(path)) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"not valid TOML: {e}", where=str(path)) from None
+        text = read_text(path, what="scenario file")
+        if path.suffix.lower() == ".toml":
+            try:
+                doc = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as e:
+                raise ScenarioError(f"not valid TOML: {e}", where=str(path)) from None
+        else:
+            doc = parse_yaml(text, where=str(path))
+    except ScenarioError:
+        raise
+    except InputError as e:
+        raise ScenarioError(str(e)) from None
     if not isinstance(doc, dict):
         raise ScenarioError("a scenario must be a mapping of fields", where=str(path))
     return doc
+
+
+def inputs_digest(spec: ScenarioSpec) -> str:
+    """sha256 of everything a run of ``spec`` reads except its seed: the validated
+    fields (after overrides such as realizations), the bytes of every file it names
+    (relative to the scenario's folder, with a shapefile's sidecars) and the package
+    version. Two runs with the same digest and seed give the same results."""
+    import hashlib
+    import json
+
+    from common.digest import file_digest
+    from twin import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    fields = spec.model_dump(mode="json", exclude={"seed"})
+    h.update(json.dumps(fields, sort_keys=True).encode())
+
+    def files(value: Any) -> Any:
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from files(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from files(v)
+        elif isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value:
+            path = spec.base_dir / value
+            try:
+                if path.is_file():
+                    yield value, path
+            except OSError:  # a name too long or otherwise not a path
+                return
+
+    for name, path in sorted(set(files(fields))):
+        h.update(f"{name}={file_digest(path)}".encode())
+    return h.hexdigest()
 
 
 def load_scenario(path: Path | str, **overrides: Any) -> ScenarioSpec:
