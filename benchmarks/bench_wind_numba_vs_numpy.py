@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hazards.typhoon import geo  # noqa: E402
-from hazards.typhoon.tracks import Track  # noqa: E402
+from hazards.typhoon.track import Track  # noqa: E402
 from hazards.typhoon.wind import storm_steps, wind_at_sites, wind_at_sites_numpy  # noqa: E402
 
 

@@ -8,10 +8,14 @@ Public API::
     from hazards.typhoon import storm_steps, wind_at_sites, wind_at_sites_numpy, wind_on_grid
     from hazards.typhoon import RainSeries, rcliper_rate_mmh
 
-Module map: :mod:`.tracks` (readers, validation, interpolation, what-ifs),
-:mod:`.wind` (model and drivers), :mod:`.wind_kernels` (numba), :mod:`.rain` (rain and
-surge), :mod:`.hazard` (the scenario hazard), :mod:`.cli` (``twin wind``); constants
-with their sources in ``data/wind_constants.yaml``.
+Module map, in the order a scenario's parameters travel: :mod:`.config` (the scenario
+block), :mod:`.readers` (one module per best-track format) -> :mod:`.track` (the track
+model) -> :mod:`.track_transforms` (what-ifs) -> :mod:`.timeline` (the storm on the
+scenario's clock) -> :mod:`.wind` (profile parameters and drivers) -> :mod:`.wind_kernels`
+(numba); :mod:`.exposure` (roughness and gust factors), :mod:`.rain` (rain and surge),
+:mod:`.compound` (the rain-driven flood), :mod:`.hazard` (the scenario hazard that ties
+them together), :mod:`.cli` (``twin wind``); constants with their sources in
+``data/wind_constants.yaml``.
 """
 
 from __future__ import annotations
@@ -19,21 +23,24 @@ from __future__ import annotations
 from common.lazy import lazy_getattr
 
 _WHERE = {
-    "TyphoonConfig": "hazards.typhoon.hazard",
+    "TyphoonConfig": "hazards.typhoon.config",
     "TyphoonHazard": "hazards.typhoon.hazard",
-    "TyphoonWarning": "hazards.typhoon.hazard",
+    "TyphoonWarning": "hazards.typhoon.timeline",
     "RainSeries": "hazards.typhoon.rain",
     "rcliper_rate_mmh": "hazards.typhoon.rain",
-    "Track": "hazards.typhoon.tracks",
-    "TrackList": "hazards.typhoon.tracks",
-    "change_speed": "hazards.typhoon.tracks",
-    "load_track": "hazards.typhoon.tracks",
-    "read_tracks": "hazards.typhoon.tracks",
-    "rotate": "hazards.typhoon.tracks",
-    "scale_intensity": "hazards.typhoon.tracks",
-    "select_storm": "hazards.typhoon.tracks",
-    "shift": "hazards.typhoon.tracks",
-    "shift_to": "hazards.typhoon.tracks",
+    "StormTimeline": "hazards.typhoon.timeline",
+    "Track": "hazards.typhoon.track",
+    "TrackList": "hazards.typhoon.track",
+    "change_speed": "hazards.typhoon.track_transforms",
+    "detect_format": "hazards.typhoon.readers",
+    "load_track": "hazards.typhoon.readers",
+    "read_csv_track": "hazards.typhoon.readers",
+    "read_tracks": "hazards.typhoon.readers",
+    "rotate": "hazards.typhoon.track_transforms",
+    "scale_intensity": "hazards.typhoon.track_transforms",
+    "select_storm": "hazards.typhoon.readers",
+    "shift": "hazards.typhoon.track_transforms",
+    "shift_to": "hazards.typhoon.track_transforms",
     "storm_steps": "hazards.typhoon.wind",
     "wind_at_sites": "hazards.typhoon.wind",
     "wind_at_sites_numpy": "hazards.typhoon.wind",

@@ -115,11 +115,13 @@ def _grid(spec: str, res_deg: float, max_cells: int) -> tuple[tuple, tuple[int, 
             x0, y0, x1, y1 = (float(p) for p in parts)
         except ValueError:
             raise HazardError(f"grid bounds {spec!r} are not 4 numbers", where="--grid") from None
-        if not (x1 > x0 and y1 > y0 and y0 >= -90 and y1 <= 90):
+        if not (x1 > x0 and y1 > y0 and y0 >= -90 and y1 <= 90 and x0 >= -180
+                and x1 <= 360):
             raise HazardError("grid bounds must be LON_MIN,LAT_MIN,LON_MAX,LAT_MAX",
                               where="--grid")
-        if not res_deg > 0:
-            raise HazardError("--grid-res-deg must be > 0", where="--grid-res-deg")
+        if not 1e-5 <= res_deg <= 10.0:
+            raise HazardError("--grid-res-deg must be in [1e-5, 10] degrees",
+                              where="--grid-res-deg")
         nx, ny = max(1, round((x1 - x0) / res_deg)), max(1, round((y1 - y0) / res_deg))
         stride = max(1, int(np.ceil(np.sqrt(nx * ny / max_cells))))
         nx, ny = int(np.ceil(nx / stride)), int(np.ceil(ny / stride))
@@ -149,8 +151,10 @@ def run(args: argparse.Namespace) -> int:
     """Compute and write the outputs; returns 0. Raises InputError on bad input."""
     import pandas as pd
 
-    from hazards.typhoon import tracks as trk
+    from common.rasters import check_memory
+    from hazards.typhoon.config import MAX_GRID_CELLS, MAX_STEPS
     from hazards.typhoon.constants import load_constants
+    from hazards.typhoon.readers import load_track
     from hazards.typhoon.wind import grid_lonlat, peak_wind_at_sites, storm_steps, wind_at_sites
 
     if not args.sites and not args.grid:
@@ -160,8 +164,24 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise InputError("output folder exists (use --overwrite)", where=str(out))
-    track = trk.load_track(args.track, args.storm, fmt=args.format,
-                           wind_averaging=args.wind_averaging)
+    if not args.step_min <= 360:
+        raise InputError("--step-min must be at most 360 (minutes)", where="--step-min")
+    if not 4 <= args.grid_max_cells <= MAX_GRID_CELLS:
+        raise InputError(f"--grid-max-cells must be in [4, {MAX_GRID_CELLS:,}]",
+                         where="--grid-max-cells")
+    track = load_track(args.track, args.storm, fmt=args.format,
+                       wind_averaging=args.wind_averaging)
+    span_min = (track.times[-1] - track.times[0]).astype(np.int64) / 60.0
+    n_steps = int(span_min // args.step_min) + 1
+    if n_steps > MAX_STEPS:
+        raise InputError(f"--step-min {args.step_min:g} over the track's {span_min / 60:.0f} h "
+                         f"makes {n_steps:,} time steps, more than {MAX_STEPS:,}",
+                         where="--step-min")
+    sites = _read_sites(Path(args.sites)) if args.sites else None
+    if sites is not None:
+        # sustained and gust float32 per site-step, and the series table (~40 B per row)
+        check_memory((n_steps, len(sites[0])), 8 + 40, where="--sites", what="site x step series",
+                     hint="use a coarser --step-min or fewer sites", error=HazardError)
     times = track.resample(args.step_min).times
     steps = storm_steps(track, times, profile=args.profile)
     c = load_constants()
@@ -169,7 +189,6 @@ def run(args: argparse.Namespace) -> int:
     fac = float(c.sustained_roughness_factor(z0))
     gfac = float(c.gust_factor_for(z0))
 
-    sites = _read_sites(Path(args.sites)) if args.sites else None
     grid = _grid(args.grid, args.grid_res_deg, args.grid_max_cells) if args.grid else None
 
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,232 +9,65 @@ Scenario block (the lead registers ``typhoon`` -> ``hazards.typhoon:TyphoonHazar
       step_min: 30
       roughness: {source: open_terrain}
 
-Time: scenario t = 0 is ``start_time_utc`` or, by default, ``lead_time_h`` (48 h)
-before the track's closest approach to the city; the field runs until the scenario
-horizon or the end of the track, whichever is first; outside the track's span the
-wind is 0. The city is ``city_lonlat``, else the anchor in the context's meta
-(``anchor_lon``/``anchor_lat``), else the centroid of the sites.
+From the block to the wind field, in the order :meth:`TyphoonHazard.compute` runs:
+
+1. :mod:`.config` validates the block (:class:`TyphoonConfig`);
+2. :mod:`.readers` reads the ``track`` file into a :class:`~.track.Track` (at
+   construction, so a broken file fails before any run);
+3. the city is ``city_lonlat``, else the anchor in the context's meta, else the centroid
+   of the sites (:meth:`TyphoonHazard.city_for`);
+4. :mod:`.timeline` applies the ``transforms`` and puts the storm on the scenario's clock
+   (:class:`~.timeline.StormTimeline`: t = 0 is ``start_time_utc`` or ``lead_time_h``
+   before the closest approach; steps every ``step_min`` until the horizon or the track's
+   end; a far track warns once, :class:`TyphoonWarning`, and says so in
+   ``meta["warnings"]``);
+5. :func:`~.wind.storm_steps` turns the track into the profile's parameters per step
+   (``profile``, ``rmw_model``, ``coriolis``);
+6. :func:`hazards.sampling.sample_sites` places points along the sites (every
+   ``edge_sample_m`` on edges), :mod:`.exposure` gives each its roughness factors;
+7. :func:`~.wind.wind_at_sites` (the numba kernel) computes the wind at the points,
+   reduced to the maximum per site.
 
 Intensities (``float32[T, n_sites]``): ``SUSTAINED_WIND_MPS`` (1-min at 10 m) and
-``GUST_MPS`` (3-s at 10 m) for the configured exposure (see :mod:`hazards.typhoon.wind`);
-for edge sites the maximum over the polyline, sampled at its vertices and at most every
-``edge_sample_m``. With a terrain, ``grids[GUST_MPS]`` holds the gust on a decimated
-copy of the DEM grid.
-
-Compound flood: with a ``flood:`` block (the fields of a ``type: flood`` block except
-``type`` and ``rain``, validated by :class:`hazards.flood.config.FloodConfig`) ``compute``
-also runs the flood solver on the city's terrain (or the block's ``dem``) from scenario
-hour ``flood_start_h`` for ``duration_h``, forced by the storm's R-CLIPER rain on the flood
-grid (a ``RainfallRaster``, frames every ``step_min``) and, when ``surge`` is configured,
-by the surge stage on ``surge.flood_edge`` (default the south edge). ``FLOOD_DEPTH_M``
-joins the wind measures on the union of both time axes (linear in time; wind 0 after the
-track, depth 0 before the solver starts and, after its end, its last depths held or, with
-``flood_recession_h``, receding linearly to 0), and ``grids[FLOOD_DEPTH_M]`` the solver's
-frames. ``meta["flood"]`` holds the volume ledger and the rain totals (also the rain
-neglected before ``flood_start_h``). A track whose closest approach is farther than ``far_km`` warns
-(:class:`TyphoonWarning`) and says so in ``meta["warnings"]``.
+``GUST_MPS`` (3-s at 10 m) for the configured exposure; outside the track's span the
+wind is 0. With a terrain, ``grids[GUST_MPS]`` holds the gust on a decimated copy of the
+DEM grid. With a ``flood`` block, :mod:`.compound` adds ``FLOOD_DEPTH_M``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import hashlib
 import json
 import math
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel
 
+from common.digest import file_digest
 from common.errors import HazardError
+from common.rasters import check_memory
 from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites
-from hazards.typhoon import tracks as trk
-from hazards.typhoon.constants import CONSTANTS_PATH, load_constants
+from hazards.sampling import sample_sites, site_max
+from hazards.typhoon.compound import CompoundFlood
+from hazards.typhoon.config import TyphoonConfig
+from hazards.typhoon.constants import CONSTANTS_PATH
+from hazards.typhoon.exposure import Exposure
 from hazards.typhoon.rain import RainSeries, rain_on_grid, surge_stage
-from hazards.typhoon.wind import (
-    StormSteps,
-    grid_lonlat,
-    storm_steps,
-    wind_at_sites,
-)
+from hazards.typhoon.readers import load_track
+from hazards.typhoon.timeline import StormTimeline, TyphoonWarning, build_timeline
+from hazards.typhoon.wind import StormSteps, grid_lonlat, storm_steps, wind_at_sites
 
-MODEL_VERSION = "typhoon-wind-1"
-#: bumped when the compound (wind + rain-driven flood) coupling changes
-COMPOUND_VERSION = "typhoon-compound-1"
+__all__ = ["MODEL_VERSION", "TyphoonConfig", "TyphoonHazard", "TyphoonWarning"]
+
+#: bumped when the wind field changes (2: kernels without value-changing fast-math)
+MODEL_VERSION = "typhoon-wind-2"
 #: evaluation points x time steps computed at once (bounds the temporary arrays)
 POINT_STEPS_PER_CHUNK = 20_000_000
-
-
-class TyphoonWarning(UserWarning):
-    """The typhoon scenario is valid but probably not what was meant (e.g. a far track)."""
-
-
-class TrackSpec(BaseModel):
-    """Which best track: a file (relative to the scenario), its format and the storm."""
-
-    model_config = ConfigDict(extra="forbid")
-    file: str
-    format: Literal["auto", "hurdat2", "jma", "ibtracs", "csv"] = "auto"
-    storm: str = Field("", description="ID (IBTrACS SID, AL092008, 1713) or NAME:SEASON; "
-                                        "may be empty for a single-storm CSV")
-    wind_averaging: Literal["1min", "10min"] | None = Field(
-        None, description="averaging period of the file's winds (required for plain CSV)")
-    wind_source: Literal["usa", "wmo"] = "usa"
-
-
-class TransformSpec(BaseModel):
-    """One what-if applied to the track; exactly one field. Pivots are the track's
-    closest approach to the city."""
-
-    model_config = ConfigDict(extra="forbid")
-    shift_km: tuple[float, float] | None = Field(None, description="(east_km, north_km)")
-    shift_to_lonlat: tuple[float, float] | None = Field(
-        None, description="(lon, lat): move the track so its closest approach passes here")
-    rotate_deg: float | None = Field(None, description="clockwise, about the closest approach")
-    scale_intensity: float | None = Field(None, gt=0)
-    speed_factor: float | None = Field(None, gt=0, description="forward speed multiplier")
-
-    @model_validator(mode="after")
-    def _one(self) -> TransformSpec:
-        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("a transform has exactly one of shift_km, shift_to_lonlat, "
-                             "rotate_deg, scale_intensity, speed_factor")
-        return self
-
-
-class RoughnessSpec(BaseModel):
-    """Exposure of the sites: which roughness length z0 each point has.
-
-    ``open_terrain`` (default): z0 = 0.03 m everywhere, the reference exposure of wind
-    fragility curves (open terrain, 10 m). ``marine``: open water everywhere.
-    ``uniform``: ``z0_m`` everywhere. ``dem_land_mask``: the context's DEM decides land
-    (elevation above ``sea_level_m``: ``z0_m``) from water (no data or below: marine).
-    ``landuse``: a land-use raster (``landuse_raster``, codes of ``landuse_table`` or
-    ``landuse_z0_m``); points outside it get ``z0_m``.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-    source: Literal["open_terrain", "marine", "uniform", "dem_land_mask", "landuse"] = (
-        "open_terrain")
-    z0_m: float = Field(0.03, gt=0, le=3.0)
-    sea_level_m: float = 0.0
-    landuse_raster: str | None = None
-    landuse_table: Literal["esa_worldcover"] = "esa_worldcover"
-    landuse_z0_m: dict[int, float] | None = None
-
-    @model_validator(mode="after")
-    def _raster(self) -> RoughnessSpec:
-        if self.source == "landuse" and not self.landuse_raster:
-            raise ValueError("roughness source 'landuse' needs landuse_raster")
-        return self
-
-
-class SurgeSpec(BaseModel):
-    """Coastal stage: parametric (point, shore normal, shelf) or a CSV (time_utc, stage_m)."""
-
-    model_config = ConfigDict(extra="forbid")
-    file: str | None = None
-    lonlat: tuple[float, float] | None = None
-    shore_normal_deg: float = Field(0.0, description="compass direction from sea onto land")
-    shelf_width_km: float = Field(50.0, gt=0)
-    shelf_depth_m: float = Field(20.0, gt=0)
-    tide_m: float = 0.0
-    flood_edge: Literal["N", "E", "S", "W"] | None = Field(
-        "S", description="with a 'flood' block: the edge of the flood grid that carries this "
-                         "stage (the coast); null: the surge does not force the flood")
-
-    @model_validator(mode="after")
-    def _either(self) -> SurgeSpec:
-        if (self.file is None) == (self.lonlat is None):
-            raise ValueError("surge needs either 'file' or 'lonlat'")
-        return self
-
-
-class TyphoonConfig(BaseModel):
-    """Scenario block of the typhoon hazard (see the module docstring)."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["typhoon"] = "typhoon"
-    track: TrackSpec
-    transforms: list[TransformSpec] = Field(default_factory=list)
-    step_min: float = Field(30.0, gt=0, le=360)
-    start_time_utc: datetime | None = None
-    lead_time_h: float = Field(48.0, ge=0)
-    city_lonlat: tuple[float, float] | None = None
-    profile: Literal["holland2008", "holland1980"] = "holland2008"
-    rmw_model: Literal["vickery_wadhera_2008", "climada"] = "vickery_wadhera_2008"
-    coriolis: bool = True
-    inflow_deg: float = Field(0.0, ge=0, le=45)
-    max_distance_km: float = Field(500.0, gt=0, le=2000)
-    far_km: float = Field(300.0, gt=0)
-    roughness: RoughnessSpec = Field(default_factory=RoughnessSpec)
-    edge_sample_m: float = Field(250.0, gt=0)
-    grid_max_cells: int = Field(40_000, ge=4)
-    surge: SurgeSpec | None = None
-    flood: dict[str, Any] | None = Field(
-        None, description="compound flood: the fields of a flood hazard block (hazards.flood."
-                          "FloodConfig) except 'type' and 'rain'; the storm's R-CLIPER rain is "
-                          "the forcing, on the city's terrain unless 'dem' is given")
-    flood_start_h: float = Field(
-        0.0, ge=0, description="scenario hour at which the flood solver starts (its duration_h "
-                               "counts from here); rain before it is neglected (see meta)")
-    flood_recession_h: float | None = Field(
-        None, gt=0, description="after the flood solver's end: None keeps its last depths "
-                                "(ponds persist, as for a flood hazard); a number lets every "
-                                "depth fall linearly to 0 over that many hours (drainage and "
-                                "pumping, which the solver does not model)")
-
-    @field_validator("flood", mode="before")
-    @classmethod
-    def _flood_block(cls, v: object) -> dict[str, Any] | None:
-        """Validate the block with the flood module's own model; store its full dump."""
-        if v is None:
-            return None
-        if isinstance(v, BaseModel):
-            v = v.model_dump(mode="json")
-        if not isinstance(v, dict):
-            raise ValueError("'flood' must be a mapping of flood-solver fields")
-        for key, why in (("rain", "the storm's R-CLIPER rain is the forcing of the compound "
-                                  "flood; remove 'flood.rain' (or use a separate flood hazard)"),
-                         ("type", "the compound flood block takes no 'type'")):
-            if key in v:
-                raise ValueError(why)
-        from hazards.flood.config import FloodConfig
-
-        try:
-            cfg = FloodConfig.model_validate({**v, "type": "flood"})
-        except ValidationError as e:
-            raise ValueError(_flood_error(e, FloodConfig)) from None
-        return cfg.model_dump(mode="json", exclude={"type", "rain"})
-
-
-def _flood_error(e: ValidationError, model: type[BaseModel]) -> str:
-    """One line for the first error of the flood block, with a suggestion for a misspelling."""
-    errs = e.errors()
-    err = next((x for x in errs if x["type"] == "extra_forbidden"), errs[0])
-    loc = ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden":
-        bad = str(err["loc"][-1])
-        close = difflib.get_close_matches(bad, list(model.model_fields), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close and len(err["loc"]) == 1 else ""
-        return f"unknown flood field '{loc}'{hint}"
-    if err["type"] == "missing":
-        return f"flood field '{loc}' is required"
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"flood field '{loc}': {msg}" if loc else f"flood: {msg}"
-
-
-def _sha_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+#: bytes per site and step of the outputs (sustained and gust, float32)
+_BYTES_PER_SITE_STEP = 8
 
 
 class TyphoonHazard:
@@ -251,45 +84,21 @@ class TyphoonHazard:
         self.config = config
         self.context = context
         self._track_path = self._resolve(config.track.file)
-        self.base_track = trk.load_track(self._track_path, config.track.storm,
-                                         fmt=config.track.format,
-                                         wind_averaging=config.track.wind_averaging,
-                                         wind_source=config.track.wind_source)
-        self._landuse_path = (self._resolve(config.roughness.landuse_raster)
-                              if config.roughness.landuse_raster else None)
+        self.base_track = load_track(self._track_path, config.track.storm,
+                                     fmt=config.track.format,
+                                     wind_averaging=config.track.wind_averaging,
+                                     wind_source=config.track.wind_source)
+        rough = config.roughness
+        self._landuse_path = self._resolve(rough.landuse_raster) if rough.landuse_raster else None
         if self._landuse_path is not None and not self._landuse_path.is_file():
             raise HazardError("land-use raster not found", where=str(self._landuse_path))
+        self.exposure = Exposure(rough, context.terrain, self._landuse_path)
         self._surge_path = (self._resolve(config.surge.file)
                             if config.surge is not None and config.surge.file else None)
         if self._surge_path is not None and not self._surge_path.is_file():
             raise HazardError("surge stage file not found", where=str(self._surge_path))
-        self._prepared: dict[tuple[float, float], tuple] = {}
-        self._flood = self._flood_hazard() if config.flood is not None else None
-
-    def _flood_hazard(self):
-        """The flood hazard of the compound block (paths resolved, grid and forcings built;
-        no rain: the storm's rain is added in :meth:`compute`)."""
-        from hazards.flood.config import FloodConfig
-        from hazards.flood.hazard import FloodHazard
-
-        cfg = FloodConfig.model_validate({**(self.config.flood or {}), "type": "flood"})
-        if cfg.dem is None and self.context.terrain is None:
-            raise HazardError("the compound flood needs the city's terrain or a 'dem'",
-                              where="typhoon flood")
-        fh = FloodHazard.from_config(cfg, self.context)
-        edge = self._surge_edge()
-        if edge is not None:
-            taken = set(fh.model.outflow_edges) | {s.edge for s in fh.model.stages if s.edge}
-            if edge in taken:
-                raise HazardError(
-                    f"edge {edge} of the flood grid already has a boundary condition "
-                    f"(outflow_edges/stage_boundaries); the surge needs it: set "
-                    "surge.flood_edge to another edge or null", where="typhoon flood")
-        return fh
-
-    def _surge_edge(self) -> str | None:
-        s = self.config.surge
-        return None if s is None or self.config.flood is None else s.flood_edge
+        self._timelines: dict[tuple[float, float], StormTimeline] = {}
+        self.compound = CompoundFlood(config, context) if config.flood is not None else None
 
     @classmethod
     def from_config(cls, config: BaseModel, context: HazardContext) -> TyphoonHazard:
@@ -308,25 +117,19 @@ class TyphoonHazard:
         h = hashlib.sha256()
         h.update(MODEL_VERSION.encode())
         h.update(json.dumps(self.config.model_dump(mode="json"), sort_keys=True).encode())
-        h.update(_sha_file(self._track_path).encode())
-        h.update(_sha_file(CONSTANTS_PATH).encode())
-        for p in (self._landuse_path, self._surge_path):
+        for p in (self._track_path, CONSTANTS_PATH, self._landuse_path, self._surge_path):
             if p is not None:
-                h.update(_sha_file(p).encode())
+                h.update(file_digest(p, error=HazardError).encode())
         h.update(self.context.crs.encode())
         h.update(repr(float(self.context.horizon_h)).encode())
         h.update(repr(self._anchor_from_meta()).encode())
-        t = self.context.terrain
-        if t is not None:
-            h.update(np.ascontiguousarray(t.elevation_m).tobytes())
-            h.update(repr(tuple(t.transform)).encode() + t.crs.encode())
-        if self._flood is not None:
-            # the flood's own key: its grid (DEM or terrain bytes), files and parameters
-            h.update(COMPOUND_VERSION.encode())
-            h.update(self._flood.cache_key().encode())
+        if self.context.terrain is not None:
+            h.update(self.context.terrain.fingerprint().encode())
+        if self.compound is not None:
+            h.update(self.compound.cache_key().encode())
         return f"typhoon-{h.hexdigest()[:20]}"
 
-    # ------------------------------------------------------------------ preparation
+    # ------------------------------------------------------------------ where and when
     def _anchor_from_meta(self) -> tuple[float, float] | None:
         m = self.context.meta or {}
         if "anchor_lon" in m and "anchor_lat" in m:
@@ -348,172 +151,93 @@ class TyphoonHazard:
                               where="typhoon")
         return fallback
 
-    def prepared(self, city: tuple[float, float]):
-        """(transformed track, t0 as datetime64[s], closest-approach time and distance m,
-        times_h, datetime64 times) for a city location."""
+    def city_for(self, sites: Sites) -> tuple[float, float]:
+        """The city's (lon, lat) for ``sites``: config, anchor, else the sites' centroid."""
+        if self.config.city_lonlat is not None or self._anchor_from_meta() is not None:
+            return self.city_lonlat()
+        fallback = None
+        if len(sites):
+            from pyproj import Transformer
+
+            to_ll = Transformer.from_crs(sites.crs, "EPSG:4326", always_xy=True)
+            lon, lat = to_ll.transform(float(np.mean(sites.x_m)), float(np.mean(sites.y_m)))
+            fallback = (float(lon), float(lat))
+        return self.city_lonlat(fallback)
+
+    def timeline(self, city: tuple[float, float]) -> StormTimeline:
+        """The storm on the scenario's clock for a city location (cached per location)."""
         key = (round(city[0], 9), round(city[1], 9))
-        if key in self._prepared:
-            return self._prepared[key]
-        lon_c, lat_c = city
-        track = self.base_track
-        for k, t in enumerate(self.config.transforms):
-            where = f"typhoon transforms[{k}]"
-            ca_time, _ = track.closest_approach(lat_c, lon_c)
-            plat, plon = track.position_at(ca_time)
-            if t.shift_km is not None:
-                track = trk.shift(track, east_km=t.shift_km[0], north_km=t.shift_km[1])
-            elif t.shift_to_lonlat is not None:
-                lon, lat = t.shift_to_lonlat
-                if not (-90 <= lat <= 90):
-                    raise HazardError(f"latitude {lat} outside [-90, 90]", where=where)
-                track = trk.shift_to(track, lat, lon)
-            elif t.rotate_deg is not None:
-                track = trk.rotate(track, t.rotate_deg, about=(plat, plon))
-            elif t.scale_intensity is not None:
-                track = trk.scale_intensity(track, t.scale_intensity)
-            elif t.speed_factor is not None:
-                track = trk.change_speed(track, t.speed_factor, pivot=ca_time)
-        ca_time, ca_dist = track.closest_approach(lat_c, lon_c)
-        if self.config.start_time_utc is not None:
-            st = self.config.start_time_utc
-            if st.tzinfo is not None:
-                st = st.astimezone(UTC).replace(tzinfo=None)
-            t0 = np.datetime64(st, "s")
-        else:
-            t0 = ca_time - np.timedelta64(int(round(self.config.lead_time_h * 3600)), "s")
-        end_h = min(float(self.context.horizon_h),
-                    float((track.times[-1] - t0).astype(np.int64)) / 3600.0)
-        if end_h < 0:
-            raise HazardError(
-                f"scenario start {np.datetime_as_string(t0)}Z is after the track's end "
-                f"{np.datetime_as_string(track.times[-1])}Z", where="typhoon start_time_utc")
-        step_h = self.config.step_min / 60.0
-        n = int(math.floor(end_h / step_h + 1e-9)) + 1
-        times_h = np.arange(n) * step_h
-        times = t0 + np.round(times_h * 3600).astype(np.int64).astype("timedelta64[s]")
-        out = (track, t0, ca_time, ca_dist, times_h, times)
-        self._prepared[key] = out
-        return out
+        if key not in self._timelines:
+            self._timelines[key] = build_timeline(self.base_track, self.config, city,
+                                                  self.context.horizon_h)
+        return self._timelines[key]
 
-    def _steps(self, track: trk.Track, times: np.ndarray) -> tuple[StormSteps | None, np.ndarray]:
-        inside = (times >= track.times[0]) & (times <= track.times[-1])
+    def _steps(self, tl: StormTimeline) -> StormSteps | None:
+        inside = tl.inside
         if not inside.any():
-            return None, inside
-        return storm_steps(track, times[inside], profile=self.config.profile,
-                           coriolis=self.config.coriolis, rmw_model=self.config.rmw_model), inside
+            return None
+        return storm_steps(tl.track, tl.times[inside], profile=self.config.profile,
+                           coriolis=self.config.coriolis, rmw_model=self.config.rmw_model)
 
-    # ------------------------------------------------------------------ exposure
     def z0_at(self, x: np.ndarray, y: np.ndarray, crs: str) -> np.ndarray:
-        """Roughness length (m) at projected points (x, y) in ``crs``."""
-        r = self.config.roughness
-        c = load_constants()
-        n = len(x)
-        if r.source == "open_terrain":
-            return np.full(n, 0.03)
-        if r.source == "marine":
-            return np.full(n, c.z0_sea_m)
-        if r.source == "uniform":
-            return np.full(n, r.z0_m)
-        if r.source == "dem_land_mask":
-            terr = self.context.terrain
-            if terr is None:
-                raise HazardError("roughness source 'dem_land_mask' needs the city's DEM",
-                                  where="typhoon roughness")
-            if terr.crs != crs:
-                from pyproj import Transformer
+        """Roughness length (m) at projected points (x, y) in ``crs`` (see :mod:`.exposure`)."""
+        return self.exposure.z0_at(x, y, crs)
 
-                x, y = Transformer.from_crs(crs, terr.crs, always_xy=True).transform(x, y)
-            elev = terr.sample(np.asarray(x), np.asarray(y))
-            land = np.isfinite(elev) & (elev > r.sea_level_m)
-            return np.where(land, r.z0_m, c.z0_sea_m)
-        return self._landuse_z0(x, y, crs)
-
-    def _landuse_z0(self, x: np.ndarray, y: np.ndarray, crs: str) -> np.ndarray:
-        import rasterio
-        from pyproj import Transformer
-
-        r = self.config.roughness
-        table = dict(load_constants().landuse_z0_m[r.landuse_table])
-        table.update(r.landuse_z0_m or {})
-        where = str(self._landuse_path)
-        try:
-            with rasterio.open(self._landuse_path) as src:
-                if src.crs is None:
-                    raise HazardError("land-use raster has no CRS", where=where)
-                xs, ys = Transformer.from_crs(crs, src.crs.to_string(), always_xy=True).transform(
-                    x, y)
-                band = src.read(1)
-                rows, cols = rasterio.transform.rowcol(src.transform, xs, ys)
-                rows, cols = np.asarray(rows), np.asarray(cols)
-                nodata = src.nodata
-        except rasterio.errors.RasterioIOError as ex:
-            raise HazardError(f"cannot read land-use raster: {ex}", where=where) from None
-        ok = (rows >= 0) & (rows < band.shape[0]) & (cols >= 0) & (cols < band.shape[1])
-        z0 = np.full(len(x), r.z0_m)
-        codes = band[rows[ok], cols[ok]]
-        vals = np.array([table.get(int(cd), np.nan) for cd in codes]) if codes.size else codes
-        unknown = np.isnan(vals) & (codes != (nodata if nodata is not None else -1e30))
-        if np.any(unknown):
-            bad = sorted({int(v) for v in codes[unknown]})[:10]
-            raise HazardError(f"land-use codes {bad} have no roughness; add them to "
-                              "roughness.landuse_z0_m", where=where)
-        z0[ok] = np.where(np.isnan(vals), r.z0_m, vals)
-        return z0
+    # ------------------------------------------------------------------ sizes
+    def _check_sizes(self, tl: StormTimeline, n_sites: int) -> None:
+        """Refuse, before any work, outputs that do not fit in memory."""
+        check_memory((len(tl.times_h), max(n_sites, 1)), _BYTES_PER_SITE_STEP,
+                     where="typhoon step_min", what="site x step wind field",
+                     hint="use a coarser step_min or fewer sites", error=HazardError)
+        if self.context.terrain is not None:
+            _, shape, _ = self._decimated_grid()
+            # the grid's values plus the kernel's two outputs for the steps inside the track
+            check_memory((len(tl.times_h), shape[0] * shape[1]), 12,
+                         where="typhoon grid_max_cells", what="step x cell gust grid",
+                         hint="use a coarser step_min or a smaller grid_max_cells",
+                         error=HazardError)
 
     # ------------------------------------------------------------------ compute
     def check(self, sites: Sites) -> None:
         """Cheap validation for ``twin validate``: read and select the storm, apply the
-        transforms and find the closest approach (warns for a far track)."""
-        from pyproj import Transformer
-
-        fallback = None
-        if len(sites):
-            to_ll = Transformer.from_crs(sites.crs, "EPSG:4326", always_xy=True)
-            clon, clat = to_ll.transform(float(np.mean(sites.x_m)), float(np.mean(sites.y_m)))
-            fallback = (float(clon), float(clat))
-        city = self.city_lonlat(fallback)
-        track, _, _, ca_dist, _, _ = self.prepared(city)
-        warn = self._far_warning(track, ca_dist, city)
-        if warn:
-            warnings.warn(warn, TyphoonWarning, stacklevel=2)
+        transforms, find the closest approach (warns for a far track) and check that the
+        outputs fit in memory; no field is computed."""
+        tl = self.timeline(self.city_for(sites))
+        self._check_sizes(tl, len(sites))
+        self._warn_far(tl)
 
     def compute(self, sites: Sites) -> HazardField:
         """Wind at ``sites`` and, with a ``flood`` block, the rain-driven flood depth."""
-        wind = self._wind_field(sites)
-        if self._flood is None:
+        tl = self.timeline(self.city_for(sites))
+        self._check_sizes(tl, len(sites))
+        self._warn_far(tl)
+        wind = self._wind_field(sites, tl)
+        if self.compound is None:
             return wind
-        return self._compound(sites, wind)
+        surge = self.surge_series() if self.compound.surge_edge is not None else None
+        return self.compound.run(sites, wind, tl, surge=surge, key=self.cache_key())
 
-    def _wind_field(self, sites: Sites) -> HazardField:
-        c = load_constants()
+    @staticmethod
+    def _warn_far(tl: StormTimeline) -> None:
+        if tl.far_warning:
+            warnings.warn(tl.far_warning, TyphoonWarning, stacklevel=3)
+
+    def _wind_field(self, sites: Sites, tl: StormTimeline) -> HazardField:
         from pyproj import Transformer
 
-        to_ll = Transformer.from_crs(sites.crs, "EPSG:4326", always_xy=True)
-        px, py, owner = _sample_points(sites, self.config.edge_sample_m)
-        lon, lat = to_ll.transform(px, py)
+        pts = sample_sites(sites, self.config.edge_sample_m)
+        lon, lat = Transformer.from_crs(sites.crs, "EPSG:4326", always_xy=True).transform(
+            pts.x, pts.y)
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        if len(sites):
-            clon, clat = to_ll.transform(float(np.mean(sites.x_m)), float(np.mean(sites.y_m)))
-            fallback = (float(clon), float(clat))
-        else:
-            fallback = None
-        city = self.city_lonlat(fallback)
-        track, t0, ca_time, ca_dist, times_h, times = self.prepared(city)
-        warn = self._far_warning(track, ca_dist, city)
-        z0 = self.z0_at(px, py, sites.crs)
-        fac = c.sustained_roughness_factor(z0)
-        gfac = c.gust_factor_for(z0)
-        T, n = len(times_h), len(sites)
+        fac, gfac = self.exposure.factors(self.exposure.z0_at(pts.x, pts.y, sites.crs))
+        T, n = len(tl.times_h), len(sites)
         sust = np.zeros((T, n), dtype=np.float32)
         gust = np.zeros((T, n), dtype=np.float32)
-        steps, inside = self._steps(track, times)
+        steps = self._steps(tl)
+        inside = tl.inside
         if steps is not None and n:
-            per_site = np.bincount(owner, minlength=n)
-            if np.any(per_site == 0):
-                raise HazardError("a site has no vertex (line_offsets not increasing)",
-                                  where="typhoon sites")
-            cum = np.concatenate([[0], np.cumsum(per_site)])
-            budget = max(1, POINT_STEPS_PER_CHUNK // max(1, int(inside.sum())))
+            cum = np.searchsorted(pts.owner, np.arange(n + 1))  # first point of each site
+            budget = max(1, POINT_STEPS_PER_CHUNK // len(steps))
             s0 = 0
             while s0 < n:  # chunks of whole sites, bounded memory
                 s1 = max(s0 + 1, int(np.searchsorted(cum, cum[s0] + budget, side="right")) - 1)
@@ -522,138 +246,34 @@ class TyphoonHazard:
                                              site_gust=gfac[a:b],
                                              inflow_deg=self.config.inflow_deg,
                                              max_distance_km=self.config.max_distance_km)
-                first = cum[s0:s1] - a
-                sust[inside, s0:s1] = np.maximum.reduceat(s_pts, first, axis=1)
-                gust[inside, s0:s1] = np.maximum.reduceat(g_pts, first, axis=1)
+                owner = pts.owner[a:b] - s0
+                sust[inside, s0:s1] = site_max(s_pts, owner, s1 - s0)
+                gust[inside, s0:s1] = site_max(g_pts, owner, s1 - s0)
                 s0 = s1
         grids = {}
         if self.context.terrain is not None and steps is not None:
-            grids[IntensityMeasure.GUST_MPS] = self._gust_grid(steps, inside, times_h)
+            grids[IntensityMeasure.GUST_MPS] = self._gust_grid(steps, tl)
+        track = tl.track
         meta = {
             "kind": self.kind,
             "storm": {"id": track.id, "name": track.name, "season": track.season,
                       "basin": track.basin, "source": str(self._track_path)},
             "track_notes": list(track.notes),
-            "t0_utc": np.datetime_as_string(t0) + "Z",
-            "closest_approach_utc": np.datetime_as_string(ca_time) + "Z",
-            "closest_approach_km": ca_dist / 1000.0,
-            "city_lonlat": list(city),
+            "t0_utc": np.datetime_as_string(tl.t0) + "Z",
+            "closest_approach_utc": np.datetime_as_string(tl.closest_approach_utc) + "Z",
+            "closest_approach_km": tl.closest_approach_m / 1000.0,
+            "city_lonlat": list(tl.city_lonlat),
             "profile": self.config.profile,
             "roughness": self.config.roughness.source,
-            "warnings": [warn] if warn else [],
+            "warnings": [tl.far_warning] if tl.far_warning else [],
             "max_gust_mps": float(gust.max()) if gust.size else 0.0,
             # for views: the (transformed) track in scenario hours
             "track_lonlat": np.column_stack([track.lon, track.lat]).tolist(),
-            "track_times_h": ((track.times - t0) / np.timedelta64(1, "s") / 3600.0).tolist(),
+            "track_times_h": tl.hours_of(track.times).tolist(),
         }
-        return HazardField(times_h.astype(float), {IntensityMeasure.SUSTAINED_WIND_MPS: sust,
-                                                   IntensityMeasure.GUST_MPS: gust},
-                           grids=grids, meta=meta)
-
-    # ------------------------------------------------------------------ compound flood
-    def flood_rain(self, city: tuple[float, float]):
-        """The storm's R-CLIPER rain on the flood grid as the solver's forcing: a
-        :class:`hazards.flood.RainfallRaster` whose frames start at ``flood_start_h``
-        (solver time 0) and step every ``step_min`` over the flood's ``duration_h``."""
-        from hazards.flood.forcing import RainfallRaster
-
-        fh = self._flood
-        if fh is None:
-            raise HazardError("no compound flood configured (add a 'flood' block)",
-                              where="typhoon")
-        grid = fh.model.grid
-        track, t0, *_ = self.prepared(city)
-        step_s = self.config.step_min * 60.0
-        rel_s = np.arange(0.0, fh.config.duration_h * 3600.0, step_s)
-        times = t0 + np.round(self.config.flood_start_h * 3600.0 + rel_s).astype(
-            np.int64).astype("timedelta64[s]")
-        rs = rain_on_grid(track, times, rel_s, grid.transform, grid.shape, grid.crs,
-                          max_distance_km=self.config.max_distance_km)
-        return RainfallRaster.from_frames(rel_s, rs.rain_mmh, shape=grid.shape)
-
-    def _rain_before_start_mm(self, city: tuple[float, float]) -> float:
-        """Largest rain depth (mm) that fell on the flood grid before ``flood_start_h``
-        (neglected by the solver), on every 8th cell."""
-        start_h = self.config.flood_start_h
-        if start_h <= 0:
-            return 0.0
-        grid = self._flood.model.grid
-        a, b, c0, d, e, f0 = grid.transform
-        k = 8
-        tr = (a * k, b * k, c0, d * k, e * k, f0)
-        shape = (-(-grid.shape[0] // k), -(-grid.shape[1] // k))
-        track, t0, *_ = self.prepared(city)
-        step_h = self.config.step_min / 60.0
-        rel_h = np.arange(0.0, start_h, step_h)
-        times = t0 + np.round(rel_h * 3600.0).astype(np.int64).astype("timedelta64[s]")
-        rs = rain_on_grid(track, times, rel_h * 3600.0, tr, shape, grid.crs,
-                          max_distance_km=self.config.max_distance_km)
-        dt_h = np.diff(np.append(rel_h, start_h))
-        return float((rs.rain_mmh * dt_h[:, None, None]).sum(axis=0).max(initial=0.0))
-
-    def _compound(self, sites: Sites, wind: HazardField) -> HazardField:
-        """Run the flood solver with the storm's rain (and surge stage) and merge its depths
-        with the wind on one time axis."""
-        from hazards.flood.forcing import StageBoundary, TimeSeries
-        from hazards.flood.hazard import FloodHazard
-
-        fh = self._flood
-        city = tuple(float(v) for v in wind.meta["city_lonlat"])  # type: ignore[union-attr]
-        start_h = self.config.flood_start_h
-        raster = self.flood_rain(city)
-        model = fh.model
-        stages = tuple(model.stages)
-        edge = self._surge_edge()
-        if edge is not None:
-            ts, stage = self.surge_series()
-            stages += (StageBoundary("typhoon_surge", TimeSeries(ts - start_h * 3600.0, stage),
-                                     edge=edge),)
-        run = FloodHazard(fh.config, dataclasses.replace(model, rain=(*model.rain, raster),
-                                                          stages=stages), key=self.cache_key())
-        flood = run.compute(sites)
-        ft = np.asarray(flood.times_h, dtype=float) + start_h
-        depth = flood.intensity[IntensityMeasure.FLOOD_DEPTH_M]
-        if start_h > 0:  # dry before the solver starts
-            ft = np.concatenate([[0.0], ft])
-            depth = np.concatenate([np.where(np.isnan(depth[:1]), np.nan, 0.0), depth]).astype(
-                np.float32)
-        recession = self.config.flood_recession_h
-        if recession is not None:  # linear recession to dry after the solver's end
-            ft = np.append(ft, ft[-1] + recession)
-            depth = np.concatenate([depth, np.where(np.isnan(depth[-1:]), np.nan, 0.0)]).astype(
-                np.float32)
-        wt = np.asarray(wind.times_h, dtype=float)
-        times = np.unique(np.round(np.concatenate([wt, ft]), 9))
-        intensity = {m: _resample(wt, a, times, after="zero") for m, a in wind.intensity.items()}
-        intensity[IntensityMeasure.FLOOD_DEPTH_M] = _resample(ft, depth, times, after="hold")
-        fg = flood.grids[IntensityMeasure.FLOOD_DEPTH_M]
-        grids = dict(wind.grids)
-        grids[IntensityMeasure.FLOOD_DEPTH_M] = GridSeries(
-            fg.measure, np.asarray(fg.times_h, dtype=float) + start_h, fg.values, fg.transform,
-            fg.crs)
-        peak = np.nanmax(depth, axis=0) if depth.size else np.zeros(0)
-        meta = dict(wind.meta)
-        meta["flood"] = {
-            **dict(flood.meta), "start_h": start_h,
-            "surge_edge": edge,
-            "rain_peak_mmh": float(raster.rate_mmh.max(initial=0.0)),
-            "rain_total_max_mm": float((raster.rate_mmh.astype(np.float64).sum(axis=0)
-                                        * self.config.step_min / 60.0).max(initial=0.0)),
-            "rain_before_start_max_mm": self._rain_before_start_mm(city),
-            "max_site_depth_m": float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0,
-            "sites_wet_0p3m": int(np.sum(np.nan_to_num(peak) >= 0.3)),
-        }
-        return HazardField(times, intensity, grids=grids, meta=meta)
-
-    def _far_warning(self, track: trk.Track, ca_dist: float, city) -> str | None:
-        if ca_dist <= self.config.far_km * 1000.0:
-            return None
-        msg = (f"track {track.name}:{track.season} never comes within {self.config.far_km:g} km "
-               f"of the city at ({city[0]:.3f}E, {city[1]:.3f}N): closest approach "
-               f"{ca_dist / 1000:.0f} km; winds will be weak or zero (move the track with a "
-               "shift_to_lonlat transform?)")
-        warnings.warn(msg, TyphoonWarning, stacklevel=3)
-        return msg
+        return HazardField(tl.times_h.astype(float),
+                           {IntensityMeasure.SUSTAINED_WIND_MPS: sust,
+                            IntensityMeasure.GUST_MPS: gust}, grids=grids, meta=meta)
 
     def _decimated_grid(self) -> tuple[tuple[float, ...], tuple[int, int], str]:
         t = self.context.terrain
@@ -663,21 +283,20 @@ class TyphoonHazard:
         tr = (a * stride, b * stride, c0, d * stride, e * stride, f0)
         return tr, (math.ceil(ny / stride), math.ceil(nx / stride)), t.crs
 
-    def _gust_grid(self, steps: StormSteps, inside: np.ndarray, times_h: np.ndarray
-                   ) -> GridSeries:
-        c = load_constants()
+    def _gust_grid(self, steps: StormSteps, tl: StormTimeline) -> GridSeries:
         tr, shape, crs = self._decimated_grid()
         lon, lat = grid_lonlat(tr, shape, crs)
         a, b, c0, d, e, f0 = tr
         col, row = np.meshgrid(np.arange(shape[1]) + 0.5, np.arange(shape[0]) + 0.5)
-        z0 = self.z0_at((a * col + b * row + c0).ravel(), (d * col + e * row + f0).ravel(), crs)
-        _, g = wind_at_sites(steps, lat.ravel(), lon.ravel(),
-                             site_factor=c.sustained_roughness_factor(z0),
-                             site_gust=c.gust_factor_for(z0), inflow_deg=self.config.inflow_deg,
+        z0 = self.exposure.z0_at((a * col + b * row + c0).ravel(),
+                                 (d * col + e * row + f0).ravel(), crs)
+        fac, gfac = self.exposure.factors(z0)
+        _, g = wind_at_sites(steps, lat.ravel(), lon.ravel(), site_factor=fac, site_gust=gfac,
+                             inflow_deg=self.config.inflow_deg,
                              max_distance_km=self.config.max_distance_km)
-        values = np.zeros((len(times_h), *shape), dtype=np.float32)
-        values[inside] = g.reshape(-1, *shape)
-        return GridSeries(IntensityMeasure.GUST_MPS, times_h.astype(float), values,
+        values = np.zeros((len(tl.times_h), *shape), dtype=np.float32)
+        values[tl.inside] = g.reshape(-1, *shape)
+        return GridSeries(IntensityMeasure.GUST_MPS, tl.times_h.astype(float), values,
                           tuple(float(v) for v in tr), crs)
 
     # ------------------------------------------------------------------ rain, surge
@@ -695,9 +314,8 @@ class TyphoonHazard:
         from pyproj import Transformer
 
         clon, clat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(cx, cy)
-        track, _, _, _, times_h, times = self.prepared(self.city_lonlat((float(clon),
-                                                                          float(clat))))
-        return rain_on_grid(track, times, times_h * 3600.0, transform, shape, crs,
+        tl = self.timeline(self.city_lonlat((float(clon), float(clat))))
+        return rain_on_grid(tl.track, tl.times, tl.times_h * 3600.0, transform, shape, crs,
                             max_distance_km=self.config.max_distance_km)
 
     def surge_series(self) -> tuple[np.ndarray, np.ndarray]:
@@ -707,86 +325,39 @@ class TyphoonHazard:
         s = self.config.surge
         if s is None:
             raise HazardError("no surge configured (add a 'surge' block)", where="typhoon")
-        track, t0, _, _, times_h, times = self.prepared(self.city_lonlat(s.lonlat))
+        tl = self.timeline(self.city_lonlat(s.lonlat))
+        times_s = tl.times_h * 3600.0
         if s.file is not None:
-            import pandas as pd
-
-            where = str(self._surge_path)
-            try:
-                df = pd.read_csv(self._surge_path)
-                tt = pd.to_datetime(df["time_utc"], utc=True).dt.tz_localize(None)
-                stage = pd.to_numeric(df["stage_m"]).to_numpy(dtype=float)
-            except (KeyError, ValueError, OSError) as ex:
-                raise HazardError(f"surge file needs columns time_utc, stage_m: {ex}",
-                                  where=where) from None
-            ts = (tt.to_numpy().astype("datetime64[s]") - t0).astype(np.int64).astype(float)
-            if np.any(np.diff(ts) <= 0):
-                raise HazardError("surge times must strictly increase", where=where)
-            return times_h * 3600.0, np.interp(times_h * 3600.0, ts, stage) + s.tide_m
-        steps, inside = self._steps(track, times)
-        out = np.full(len(times_h), s.tide_m)
+            return times_s, self._surge_from_file(tl) + s.tide_m
+        out = np.full(len(times_s), s.tide_m)
+        steps = self._steps(tl)
         if steps is not None:
             lon, lat = s.lonlat
-            out[inside] = surge_stage(steps, lat, lon, shore_normal_deg=s.shore_normal_deg,
-                                      shelf_width_km=s.shelf_width_km,
-                                      shelf_depth_m=s.shelf_depth_m, tide_m=s.tide_m)
-        return times_h * 3600.0, out
+            out[tl.inside] = surge_stage(steps, lat, lon, shore_normal_deg=s.shore_normal_deg,
+                                         shelf_width_km=s.shelf_width_km,
+                                         shelf_depth_m=s.shelf_depth_m, tide_m=s.tide_m)
+        return times_s, out
 
+    def _surge_from_file(self, tl: StormTimeline) -> np.ndarray:
+        """The surge file's stage at the timeline's steps (first/last values held)."""
+        import pandas as pd
 
-def _resample(src_t: np.ndarray, values: np.ndarray, dst_t: np.ndarray, *, after: str
-              ) -> np.ndarray:
-    """``values[t, site]`` given at ``src_t``, linearly interpolated to ``dst_t``; before the
-    first time 0, after the last 0 (``after="zero"``) or the last row (``"hold"``). NaN
-    (not exposed) stays NaN."""
-    out = np.zeros((len(dst_t), values.shape[1]), dtype=np.float32)
-    if len(src_t) == 0:
-        return out
-    j = np.searchsorted(src_t, dst_t, side="right") - 1  # src_t[j] <= t
-    for k, t in enumerate(dst_t):
-        i = j[k]
-        if i < 0:
-            out[k] = np.where(np.isnan(values[0]), np.nan, 0.0)
-        elif i >= len(src_t) - 1:
-            if t > src_t[-1] + 1e-9 and after == "zero":
-                out[k] = np.where(np.isnan(values[-1]), np.nan, 0.0)
-            else:
-                out[k] = values[-1]
-        elif t - src_t[i] < 1e-9:
-            out[k] = values[i]
-        else:
-            w = (t - src_t[i]) / (src_t[i + 1] - src_t[i])
-            out[k] = (1.0 - w) * values[i] + w * values[i + 1]
-    return out
-
-
-def _sample_points(sites: Sites, spacing_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points where the wind is evaluated: every vertex of every site plus points along
-    each edge segment at most ``spacing_m`` apart; ``owner[k]`` is the point's site
-    (non-decreasing)."""
-    off = np.asarray(sites.line_offsets, dtype=np.int64)
-    lx = np.asarray(sites.line_x, dtype=float)
-    ly = np.asarray(sites.line_y, dtype=float)
-    n = len(sites)
-    vert_owner = np.repeat(np.arange(n), np.diff(off))
-    if lx.size == 0:
-        return lx, ly, vert_owner
-    # segments between consecutive vertices of the same site
-    same = vert_owner[1:] == vert_owner[:-1]
-    i0 = np.nonzero(same)[0]
-    seg_len = np.hypot(lx[i0 + 1] - lx[i0], ly[i0 + 1] - ly[i0])
-    extra = np.maximum(np.ceil(seg_len / spacing_m).astype(np.int64) - 1, 0)
-    extra = np.minimum(extra, 200)  # at most 200 interior samples per segment
-    if extra.sum() == 0:
-        return lx, ly, vert_owner
-    seg_id = np.repeat(np.arange(len(i0)), extra)
-    k = np.arange(extra.sum()) - np.repeat(np.cumsum(extra) - extra, extra) + 1
-    frac = k / np.repeat(extra + 1, extra)
-    a = i0[seg_id]
-    ex_x = lx[a] + (lx[a + 1] - lx[a]) * frac
-    ex_y = ly[a] + (ly[a + 1] - ly[a]) * frac
-    x = np.concatenate([lx, ex_x])
-    y = np.concatenate([ly, ex_y])
-    owner = np.concatenate([vert_owner, vert_owner[a]])
-    order = np.argsort(owner, kind="stable")
-    return x[order], y[order], owner[order]
-
+        where = str(self._surge_path)
+        try:
+            df = pd.read_csv(self._surge_path)
+            tt = pd.to_datetime(df["time_utc"], utc=True).dt.tz_localize(None)
+            stage = pd.to_numeric(df["stage_m"]).to_numpy(dtype=float)
+        except (KeyError, ValueError, OSError, UnicodeDecodeError,
+                pd.errors.ParserError) as ex:
+            raise HazardError(f"surge file needs columns time_utc, stage_m: {ex}",
+                              where=where) from None
+        if len(stage) == 0:
+            raise HazardError("surge file has no rows", where=where)
+        if not np.all(np.isfinite(stage)) or np.any(np.abs(stage) > 30.0):
+            i = int(np.argmax(~np.isfinite(stage) | (np.abs(stage) > 30.0)))
+            raise HazardError(f"stage_m {stage[i]} is not a plausible water level (|stage| "
+                              "<= 30 m)", where=f"{where}:{i + 2}")
+        ts = (tt.to_numpy().astype("datetime64[s]") - tl.t0).astype(np.int64).astype(float)
+        if np.any(np.diff(ts) <= 0):
+            raise HazardError("surge times must strictly increase", where=where)
+        return np.interp(tl.times_h * 3600.0, ts, stage)

@@ -33,7 +33,7 @@ import numpy as np
 
 from hazards.typhoon import geo
 from hazards.typhoon.constants import load_constants
-from hazards.typhoon.tracks import Track
+from hazards.typhoon.track import Track
 from hazards.typhoon.wind import StormSteps, grid_lonlat, wind_vectors_numpy
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from hazards.typhoon import geo
 from hazards.typhoon.constants import WindConstants, load_constants
-from hazards.typhoon.tracks import Track
+from hazards.typhoon.track import Track
 
 PROFILES = ("holland2008", "holland1980")
 RMW_MODELS = ("vickery_wadhera_2008", "climada")

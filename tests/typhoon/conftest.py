@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hazards.typhoon import geo
-from hazards.typhoon.tracks import Track
+from hazards.typhoon.track import Track
 
 TRACKS_DIR = Path(__file__).resolve().parents[2] / "data" / "tracks"
 

@@ -97,10 +97,29 @@ def test_far_track_warns_and_records_it(tracks_dir):
     cfg = TyphoonConfig.model_validate({"track": {"file": "hurdat2_atlantic_2004_2018.txt",
                                                   "storm": "IKE:2008"}})
     hz = TyphoonHazard.from_config(cfg, context(tracks_dir))
-    with pytest.warns(TyphoonWarning, match="never comes within 300 km"):
+    with pytest.warns(TyphoonWarning, match="never comes within 300 km") as rec:
         f = hz.compute(make_sites([CITY]))
+    assert len(rec) == 1  # once per compute (it was issued twice)
     assert len(f.meta["warnings"]) == 1 and "IKE:2008" in f.meta["warnings"][0]
     assert f.intensity[GUST].max() == 0.0
+    with pytest.warns(TyphoonWarning) as rec:
+        hz.check(make_sites([CITY]))  # twin validate
+    assert len(rec) == 1
+
+
+def test_city_fallback_is_computed_once(tracks_dir, monkeypatch):
+    """Without city_lonlat or an anchor the city is the sites' centroid: found once per
+    compute, and the timeline is built once per city (it was computed twice)."""
+    import hazards.typhoon.hazard as hz_mod
+
+    calls = []
+    real = hz_mod.build_timeline
+    monkeypatch.setattr(hz_mod, "build_timeline", lambda *a: calls.append(a[2]) or real(*a))
+    hz = TyphoonHazard.from_config(saola_config(), context(tracks_dir, meta={}))
+    sites = make_sites([(113.55, 22.25), (113.65, 22.35)])
+    hz.compute(sites)
+    hz.compute(sites)
+    assert len(calls) == 1 and calls[0] == pytest.approx((113.6, 22.3), abs=1e-3)
 
 
 def test_cache_key_is_stable_and_covers_inputs(tracks_dir):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import hazards.typhoon as ty
 from common.errors import HazardError
 from hazards.typhoon import geo
-from hazards.typhoon import tracks as trk
 from hazards.typhoon.constants import load_constants
 
 KT = 0.514444
@@ -19,8 +19,8 @@ def test_jma_and_ibtracs_agree_on_hato_and_mangkhut(tracks_dir):
     IBTrACS LAT/LON are its merged positions, not Tokyo's alone: they stay within
     ~0.7 deg of the JMA fixes (measured for Hato: median 0.22, max 0.64 deg)."""
     for storm in ("HATO:2017", "MANGKHUT:2018"):
-        jma = trk.load_track(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt", storm)
-        ib = trk.load_track(tracks_dir / "ibtracs_wmo_selected_storms.csv", storm)
+        jma = ty.load_track(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt", storm)
+        ib = ty.load_track(tracks_dir / "ibtracs_wmo_selected_storms.csv", storm)
         common, ia, ib_i = np.intersect1d(jma.times, ib.times, return_indices=True)
         assert len(common) >= len(jma) - 1 and len(common) == len(ib)
         d_deg = np.hypot(jma.lat[ia] - ib.lat[ib_i], jma.lon[ia] - ib.lon[ib_i])
@@ -30,7 +30,7 @@ def test_jma_and_ibtracs_agree_on_hato_and_mangkhut(tracks_dir):
 
 
 def test_jma_units_and_fields(tracks_dir):
-    hato = trk.load_track(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt", "1713")
+    hato = ty.load_track(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt", "1713")
     assert (hato.name, hato.season, hato.basin, len(hato)) == ("HATO", 2017, "WP", 23)
     # 17082300 002 5 216 1144  965     075: 75 kt 10-min -> 1-min by / 0.93
     k = int(np.nonzero(hato.times == np.datetime64("2017-08-23T00:00"))[0][0])
@@ -40,8 +40,8 @@ def test_jma_units_and_fields(tracks_dir):
 
 
 def test_saola_2023_from_ibtracs_usa_and_wmo(tracks_dir):
-    usa = trk.load_track(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv", "SAOLA:2023")
-    wmo = trk.load_track(tracks_dir / "ibtracs_wmo_selected_storms.csv", "2023234N18128")
+    usa = ty.load_track(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv", "SAOLA:2023")
+    wmo = ty.load_track(tracks_dir / "ibtracs_wmo_selected_storms.csv", "2023234N18128")
     assert usa.id == wmo.id == "2023234N18128" and usa.basin == "WP"
     common, ia, ib = np.intersect1d(usa.times, wmo.times, return_indices=True)
     assert len(common) >= 0.8 * min(len(usa), len(wmo))
@@ -52,7 +52,7 @@ def test_saola_2023_from_ibtracs_usa_and_wmo(tracks_dir):
 
 
 def test_hurdat2_ike_with_radii_and_landfall(tracks_dir):
-    ike = trk.load_track(tracks_dir / "hurdat2_atlantic_2004_2018.txt", "IKE:2008")
+    ike = ty.load_track(tracks_dir / "hurdat2_atlantic_2004_2018.txt", "IKE:2008")
     assert ike.id == "AL092008" and len(ike) == 62 and ike.basin == "NA"
     assert ike.vmax_mps.max() == pytest.approx(125 * KT, rel=1e-6)
     assert ike.pc_hpa.min() == 935.0
@@ -67,19 +67,19 @@ def test_hurdat2_ike_with_radii_and_landfall(tracks_dir):
 
 def test_hurdat2_lacks_katrina_and_says_so(tracks_dir):
     with pytest.raises(HazardError, match="KATRINA:2005' not found"):
-        trk.load_track(tracks_dir / "hurdat2_atlantic_2004_2018.txt", "KATRINA:2005")
+        ty.load_track(tracks_dir / "hurdat2_atlantic_2004_2018.txt", "KATRINA:2005")
 
 
 def test_unknown_storm_lists_close_names(tracks_dir):
     with pytest.raises(HazardError) as ei:
-        trk.load_track(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv", "SAOLO:2023")
+        ty.load_track(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv", "SAOLO:2023")
     msg = str(ei.value)
     assert "SAOLA:2023" in msg and "ibtracs_usa_jtwc_selected_storms.csv" in msg
 
 
 def test_ambiguous_name_asks_for_season(tracks_dir):
     with pytest.raises(HazardError, match="ambiguous"):
-        trk.load_track(tracks_dir / "hurdat2_atlantic_2004_2018.txt", "MARIA")
+        ty.load_track(tracks_dir / "hurdat2_atlantic_2004_2018.txt", "MARIA")
 
 
 def _write(tmp_path, name, text):
@@ -93,16 +93,16 @@ def test_plain_csv_wind_averaging_conversion(tmp_path):
             "2020-09-01T00:00,20.0,130.0,40.0,960,30\n"
             "2020-09-01T06:00,20.5,129.5,45.0,955,28\n")
     p = _write(tmp_path, "t.csv", body)
-    one = trk.read_csv_track(p, wind_averaging="1min")
-    ten = trk.read_csv_track(p, wind_averaging="10min")
+    one = ty.read_csv_track(p, wind_averaging="1min")
+    ten = ty.read_csv_track(p, wind_averaging="10min")
     np.testing.assert_allclose(one.vmax_mps, [40.0, 45.0])
     np.testing.assert_allclose(ten.vmax_mps, np.array([40.0, 45.0]) / 0.93)
     assert load_constants().one_to_ten_minute == 0.93
     np.testing.assert_allclose(one.rmw_m, [30e3, 28e3])
     with pytest.raises(HazardError, match="averaging"):
-        trk.read_csv_track(p, wind_averaging=None)
+        ty.read_csv_track(p, wind_averaging=None)
     with pytest.raises(HazardError, match="10min"):
-        trk.read_tracks(p, fmt="csv", wind_averaging="10min") and trk.read_tracks(
+        ty.read_tracks(p, fmt="csv", wind_averaging="10min") and ty.read_tracks(
             _write(tmp_path, "h.txt", "AL012020, X, 2,\n"
                    "20200901, 0000,  , TS, 20.0N, 60.0W,  40, 1000,\n"
                    "20200901, 0600,  , TS, 20.5N, 61.0W,  45,  995,\n"),
@@ -114,19 +114,19 @@ def test_broken_rows_name_file_and_line(tmp_path):
     p = _write(tmp_path, "bad.txt", "AL012020, TEST, 2,\n" + good
                + "20200901, 0600,  , TS, 2x.5N, 61.0W,  45,  995,\n")
     with pytest.raises(HazardError, match=r"bad\.txt:3: coordinate"):
-        trk.read_tracks(p)
+        ty.read_tracks(p)
     p = _write(tmp_path, "order.txt", "AL012020, TEST, 2,\n" + good + good)
     with pytest.raises(HazardError, match=r"order\.txt:3: time .* strictly increase"):
-        trk.read_tracks(p)
+        ty.read_tracks(p)
     p = _write(tmp_path, "lat.csv", "time,lat,lon,wind_kt,pressure_hpa\n"
                "2020-09-01T00:00,20,130,50,980\n2020-09-01T06:00,95,130,50,980\n")
     with pytest.raises(HazardError, match=r"lat\.csv:3: latitude 95"):
-        trk.read_tracks(p, wind_averaging="1min")
+        ty.read_tracks(p, wind_averaging="1min")
     p = _write(tmp_path, "ib.csv", "track_id,season,basin,time,lat,lon,wind,slp\n"
                "X1,2020,WP,2020-09-01 00:00:00,20,130,50,980\n"
                "X1,2020,WP,2020-09-01 06:00:00,20,13O,50,980\n")
     with pytest.raises(HazardError, match=r"ib\.csv:3: lon '13O' is not a number"):
-        trk.read_tracks(p, wind_averaging="1min")
+        ty.read_tracks(p, wind_averaging="1min")
 
 
 def test_missing_pressure_and_wind_are_estimated(tmp_path):
@@ -136,7 +136,7 @@ def test_missing_pressure_and_wind_are_estimated(tmp_path):
                "2020-09-01T12:00,21,129,,950\n"       # wind from pressure
                "2020-09-01T18:00,22,128,,\n"          # interior: interpolated
                "2020-09-02T00:00,23,127,80,940\n")
-    t = trk.read_csv_track(p, wind_averaging="1min")
+    t = ty.read_csv_track(p, wind_averaging="1min")
     assert len(t) == 4 and not np.isnan(t.pc_hpa).any() and not np.isnan(t.vmax_mps).any()
     wp = load_constants().wp_climada["pressure_from_wind"]
     assert t.pc_hpa[0] == pytest.approx(wp["const"] + wp["lat"] * 20 + wp["lon"] * 130
@@ -155,17 +155,17 @@ def test_interpolation_across_the_antimeridian(make_track):
 
 def test_shift_moves_every_point_by_the_distance(make_track):
     tr = make_track(speed_mps=6.0, bearing_deg=300.0)
-    moved = trk.shift(tr, east_km=30.0, north_km=-40.0)
+    moved = ty.shift(tr, east_km=30.0, north_km=-40.0)
     d = geo.haversine_m(tr.lat, tr.lon, moved.lat, moved.lon)
     np.testing.assert_allclose(d, 50e3, rtol=1e-9)
     assert np.all(moved.lat < tr.lat) and np.all(geo.wrap_lon(moved.lon - tr.lon) > 0)
 
 
 def test_shift_to_puts_closest_approach_on_the_city(tracks_dir):
-    saola = trk.load_track(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv", "SAOLA:2023")
+    saola = ty.load_track(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv", "SAOLA:2023")
     city = (22.3, 113.6)
     t_ca, d0 = saola.closest_approach(*city)
-    moved = trk.shift_to(saola, *city)
+    moved = ty.shift_to(saola, *city)
     lat, lon = moved.position_at(t_ca)
     assert geo.haversine_m(lat, lon, *city) < 1.0
     t_new, d1 = moved.closest_approach(*city)
@@ -179,7 +179,7 @@ def test_shift_to_puts_closest_approach_on_the_city(tracks_dir):
 def test_rotate_keeps_distance_to_pivot_and_turns_bearing(make_track):
     tr = make_track(speed_mps=5.0, bearing_deg=0.0)
     pivot = (float(tr.lat[0]), float(tr.lon[0]))
-    rot = trk.rotate(tr, 90.0, about=pivot)
+    rot = ty.rotate(tr, 90.0, about=pivot)
     np.testing.assert_allclose(geo.haversine_m(*pivot, rot.lat, rot.lon),
                                geo.haversine_m(*pivot, tr.lat, tr.lon), atol=1e-3)
     b = geo.bearing_deg(*pivot, rot.lat[1:], rot.lon[1:])
@@ -188,24 +188,24 @@ def test_rotate_keeps_distance_to_pivot_and_turns_bearing(make_track):
 
 def test_scale_intensity_and_change_speed(make_track):
     tr = make_track(speed_mps=5.0, pc_hpa=950.0, penv_hpa=1010.0, vmax_mps=50.0)
-    s = trk.scale_intensity(tr, 1.2)
+    s = ty.scale_intensity(tr, 1.2)
     np.testing.assert_allclose(s.vmax_mps, 60.0)
     np.testing.assert_allclose(s.penv_hpa - s.pc_hpa, 60.0 * 1.44)
     pivot = tr.times[12]
-    fast = trk.change_speed(tr, 2.0, pivot=pivot)
+    fast = ty.change_speed(tr, 2.0, pivot=pivot)
     np.testing.assert_array_equal(fast.lat, tr.lat)
     assert fast.times[12] == pivot
     assert (fast.times[-1] - fast.times[0]) == (tr.times[-1] - tr.times[0]) / 2
     with pytest.raises(HazardError):
-        trk.change_speed(tr, 0.0)
+        ty.change_speed(tr, 0.0)
 
 
 def test_format_detection_and_unknown_format(tmp_path, tracks_dir):
-    assert trk.detect_format(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt") == "jma"
-    assert trk.detect_format(tracks_dir / "hurdat2_atlantic_2004_2018.txt") == "hurdat2"
-    assert trk.detect_format(tracks_dir / "ibtracs_wmo_selected_storms.csv") == "ibtracs"
+    assert ty.detect_format(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt") == "jma"
+    assert ty.detect_format(tracks_dir / "hurdat2_atlantic_2004_2018.txt") == "hurdat2"
+    assert ty.detect_format(tracks_dir / "ibtracs_wmo_selected_storms.csv") == "ibtracs"
     with pytest.raises(HazardError, match="unknown track format"):
-        trk.read_tracks(_write(tmp_path, "x.txt", "hello world\n"))
+        ty.read_tracks(_write(tmp_path, "x.txt", "hello world\n"))
 
 
 def test_ibtracs_documented_layout_uses_agency_rmw_and_poci(tmp_path):
@@ -217,12 +217,12 @@ def test_ibtracs_documented_layout_uses_agency_rmw_and_poci(tmp_path):
             "2020245N10130,2020,40,WP,MM,TEST,2020-09-01 06:00:00,TS,10.5,129.0,55,980,tokyo,"
             " , , ,1007,30\n")
     p = _write(tmp_path, "ibt.csv", head + rows)
-    t = trk.load_track(p, "TEST:2020")
+    t = ty.load_track(p, "TEST:2020")
     assert t.vmax_mps[0] == pytest.approx(60 * KT)            # USA 1-min
     assert t.vmax_mps[1] == pytest.approx(55 * KT / 0.93)     # WMO tokyo 10-min fallback
     np.testing.assert_allclose(t.rmw_m, [25 * 1852.0, 30 * 1852.0])
     np.testing.assert_allclose(t.penv_hpa, [1006.0, 1007.0])
-    t2 = trk.load_track(p, "TEST:2020", wind_source="wmo")
+    t2 = ty.load_track(p, "TEST:2020", wind_source="wmo")
     assert t2.vmax_mps[0] == pytest.approx(50 * KT / 0.93)
     with pytest.raises(HazardError, match=r"ibt2\.csv:3: lat"):
-        trk.read_tracks(_write(tmp_path, "ibt2.csv", head + rows.replace("10.0,130", "1O,130")))
+        ty.read_tracks(_write(tmp_path, "ibt2.csv", head + rows.replace("10.0,130", "1O,130")))
