@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("common", "networks", "hazards", "twin", "viz")
 #: modules on the top floor although they live in a lower package: command-line mounts
-TOP = ("twin.cli", "twin.batch", "hazards.flood.cli", "hazards.typhoon.cli",
+TOP = ("twin.cli", "twin.batch", "twin.drill", "hazards.flood.cli", "hazards.typhoon.cli",
        "networks.importers.cli")
 FLOOR = {"common": 0, "networks": 1, "hazards": 2, "twin": 3, "viz": 4}
 

@@ -236,9 +236,13 @@ class Engine:
         log = (*self.decisions, *self._pending)
         cfg = RunConfig(self.config.horizon_h, self.config.crews, self.config.mobilisation_h,
                         self.config.policy, tuple(sorted(log, key=lambda d: d.time_h)))
-        other = Engine(self.twin, self.fields, self.models, cfg, copy.deepcopy(self._rng0))
+        other = Engine(self.twin, self.fields, self.models, cfg, self.initial_rng())
         other.run(at)
         return other
+
+    def initial_rng(self) -> np.random.Generator:
+        """A copy of the random generator as this run started (forks replay from it)."""
+        return copy.deepcopy(self._rng0)
 
     def drop_scheduled(self, keep) -> list[Decision]:
         """Remove the scheduled decisions for which ``keep(decision)`` is false; return them."""
