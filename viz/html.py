@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from viz import look, story
 from viz import states as st
 from viz.replay import atomic_file, frame_times
 from viz.rundata import RunData
@@ -32,6 +33,7 @@ from viz.scene import (
     _stride,
     hypsometric_rgb,
 )
+from viz.service import block_service
 
 
 def _blob(a: np.ndarray) -> dict:
@@ -61,7 +63,6 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     lift = 4.0 * ex
     rp = run.replay
     out: dict = {"title": run.title, "realization": r,
-                 "service_of": "median" if realization is None else f"realization {r}",
                  "times_h": times.tolist(), "exaggeration": ex,
                  "state_names": list(st.STATES), "state_rgb": STATE_RGB.tolist(),
                  "network_rgb": NETWORK_RGB, "water_rgb": list(WATER_RGB),
@@ -130,8 +131,8 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     tr = st.state_transitions(ev, run.ids, restored_show_h=restored_show_h)
     out["n"] = run.n
     out["states"] = _blob(st.states_at(tr, run.n, times).astype(np.uint8).ravel())
-    # crews
-    names, cxy_t, act = st.crew_tracks(ev, run.ids, run.access_xy, times)
+    # crews (the events are already those of realization r: say so, or none are found)
+    names, cxy_t, act = st.crew_tracks(ev, run.ids, run.access_xy, times, realization=r)
     cz = np.where(np.isfinite(cxy_t[..., 0]), zof(np.nan_to_num(cxy_t[..., 0]).ravel(),
                                                    np.nan_to_num(cxy_t[..., 1]).ravel())
                   .reshape(cxy_t.shape[:2]) + 3 * lift, -1e5)
@@ -139,15 +140,46 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
                      np.nan_to_num(cxy_t[..., 1] - origin[1]), cz], -1).astype(np.float32)
     out["crews"] = {"names": names, "pos": _blob(cpos.ravel()),
                     "act": _blob(act.astype(np.uint8).ravel())}
-    # service
-    q = np.array([run.service_at(t, realization) for t in times])
+    # service: the gauge shows the outcome the map shows
+    q = np.array([run.service_at(t, r) for t in times])
     out["service"] = q.tolist()
+    out["outcome"] = story.outcome_words(run, r, chosen=realization is not None)
+    t0, tz = rp.get("t0_utc"), rp.get("timezone")
+    out["clock"] = [story.clock_text(t, t0, tz) for t in times]
+    # population blocks: bit k set when the block lacks network k (power, water, roads)
+    bs = block_service(run, r, times, transitions=st.state_transitions(ev, run.ids))
+    moments = story.key_moments(ev, run.ids, rp["asset_class"],
+                                flooded=run.grid("flood_depth_m") is not None)
+    caps = []
+    for k, t in enumerate(times):
+        c = story.caption_at(moments, t)
+        text = ""
+        if c is not None:
+            text = f"{story.short_time(c[0].time_h, t0, tz)}  {c[0].text}"
+            if c[1]:
+                text += f" (and {c[1]} more)"
+            if bs is not None:
+                text += f" · {story.people(bs.people_without()[k, 0])} people without power"
+        caps.append(text)
+    out["captions"] = caps
+    if bs is not None:
+        lack = (bs.served < 0.5).astype(np.uint8)
+        bits = lack[..., 0] | (lack[..., 1] << 1) | (lack[..., 2] << 2)
+        bxy = bs.xy
+        bpos = np.column_stack([bxy[:, 0] - origin[0], bxy[:, 1] - origin[1],
+                                zof(bxy[:, 0], bxy[:, 1]) - 0.2 * lift]).astype(np.float32)
+        out["blocks"] = {"pos": _blob(bpos.ravel()), "lack": _blob(bits.ravel()),
+                         "n": len(bxy),
+                         "without": np.round(bs.people_without()).astype(int).tolist(),
+                         "rgb": [list(look.NO_POWER_RGB), list(look.NO_WATER_RGB),
+                                 list(look.NO_ROAD_RGB)]}
     # hazards
     flood = run.grid("flood_depth_m")
     if flood is not None:
         ny, nx = flood.values.shape[1:]
         s = _stride((ny, nx), hazard_max_cells)
-        idx = [flood.frame_index(t) for t in times]
+        # -1: no flood frame yet (the water has not started)
+        idx = [flood.frame_index(t) if t >= flood.times_h[0] - 1e-9 else -1 for t in times]
         d = np.nan_to_num(flood.values[:, ::s, ::s], nan=0.0)
         gy, gx = d.shape[1:]
         tf = np.array(flood.transform, float)
@@ -156,6 +188,8 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
         ground = run.ground_m(cx.ravel() + origin[0], cy.ravel() + origin[1]) * ex
         qd = np.clip(np.round(d / 0.02), 0, 255).astype(np.uint8)  # 2 cm steps
         qd[(d <= WET_M)] = 0
+        out["flood_edges_m"] = list(look.FLOOD_EDGES_M)
+        out["flood_rgb"] = look.FLOOD_RGB.tolist()
         out["flood"] = {"nx": gx, "ny": gy,
                         "xy": _blob(np.stack([cx, cy], -1).astype(np.float32).ravel()),
                         "ground": _blob(ground.astype(np.float32)),
@@ -174,19 +208,28 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
         cx, cy = _grid_corners_local(tf, gy, gx, origin)
         out["wind"] = {"nx": gx, "ny": gy, "z": wind_z,
                        "xy": _blob(np.stack([cx, cy], -1).astype(np.float32).ravel()),
-                       "frame": [gust.frame_index(t) for t in times],
+                       "frame": [gust.frame_index(t) if t >= gust.times_h[0] - 1e-9 else -1
+                                 for t in times],
+                       "edges": list(look.GUST_EDGES_MPS), "rgb": look.GUST_RGB.tolist(),
+                       "alpha": list(look.GUST_ALPHA), "words": list(look.GUST_WORDS),
                        "gust": _blob(np.clip(np.round(g), 0, 255).astype(np.uint8).ravel())}
     tr_xy = run.track_xy()
     if tr_xy is not None:
         txy, tt = tr_xy
         x0, x1, y0, y1 = run.bounds
         span = max(x1 - x0, y1 - y0)
-        near = np.max(np.abs(txy - origin), axis=1) < 3 * span
+        # the approach and the departure within a dozen city widths (a best track spans
+        # an ocean), always at least two fixes
+        near = np.max(np.abs(txy - origin), axis=1) < 12 * span
+        if near.sum() < 2:
+            k = int(np.argmin(np.max(np.abs(txy - origin), axis=1)))
+            near[max(0, min(k, len(near) - 2)):max(0, min(k, len(near) - 2)) + 2] = True
         line = txy[near] - origin
         eye = [[float(np.interp(t, tt, txy[:, 0]) - origin[0]),
                 float(np.interp(t, tt, txy[:, 1]) - origin[1])] if tt[0] <= t <= tt[-1]
                else None for t in times]
-        out["track"] = {"z": wind_z, "line": np.round(line, 1).tolist(), "eye": eye}
+        out["track"] = {"z": wind_z, "line": np.round(line, 1).tolist(), "eye": eye,
+                        "line_t": tt[near].tolist()}
     x0, x1, y0, y1 = run.bounds
     out["bounds"] = [x0 - origin[0], x1 - origin[0], y0 - origin[1], y1 - origin[1], 0.0,
                      max(zmax, 1.0)]

@@ -164,3 +164,25 @@ def test_compare_writes_a_side_by_side_replay(tiny_run, tmp_path):
     # the same run on both sides: the halves show the same picture
     assert np.abs(left - right).mean() < 3.0
     assert (out / "metrics.csv").is_file()
+
+
+def test_crews_appear_in_the_default_replay_of_any_realization(tiny_run):
+    """The default outcome here is realization 1 (the lower median): its crew must show."""
+    from viz.html import build_payload
+    from viz.rundata import RunData
+    from viz.scene import Scene, SceneOptions
+
+    run = RunData.from_dir(tiny_run)
+    assert run.default_realization() == 1
+    p = build_payload(run, frames=13)  # frames at every hour of the 12-h horizon
+    assert p["crews"]["names"] == ["power-crew-01"]
+    sc = Scene(run, SceneOptions(size=(320, 240), camera="top"))
+    try:
+        sc.update(6.0)  # repairing SUB from 5 to 8 h
+        assert sc.crew_names == ["power-crew-01"]
+        assert sc.crews.points[0, 2] > -1e4  # on the map, not parked out of sight
+        assert tuple(sc.crews.point_data["rgb"][0]) == (20, 20, 20)  # repairing: dark core
+        sc.update(4.0)  # on the way
+        assert tuple(sc.crews.point_data["rgb"][0]) == (255, 255, 255)
+    finally:
+        sc.close()
