@@ -98,6 +98,10 @@ class HazardField:
 
     Invariants: ``times_h`` is strictly increasing; every ``intensity`` array has
     shape ``(len(times_h), n_sites)`` and dtype float32, NaN meaning "not exposed".
+    ``meta["warnings"]``, when present, is the list of one-line warnings the
+    hazard issued while computing the field (a DEM that misses part of the city,
+    a far track); the cache (:func:`twin.run.hazard_field`) issues them again on a
+    hit, so a cached run says what a fresh one said.
     """
 
     times_h: np.ndarray
