@@ -51,6 +51,7 @@ class AssetClass(StrEnum):
     # road edges
     ROAD_SEGMENT = "road_segment"
     BRIDGE = "bridge"
+    TUNNEL = "tunnel"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ _CUSTOMERS = _f("customers", float, 0.0, required=False, default=0.0)
 _CRITICAL = _f("critical", bool, None, required=False, default=False)
 _LEN = _f("length_m", float, 0.0)
 _OVERHEAD = _f("overhead", bool, None, required=False, default=True)
+#: a one-way road is driven in the direction of its polyline (first vertex to last), the
+#: rule of OpenStreetMap ways; two-way roads (the default) in both directions
+_ONEWAY = _f("oneway", bool, None, required=False, default=False)
+_ROAD_FIELDS = (_LEN, _f("speed_kmh", lo=0.1), _f("lanes", int, 1), _ONEWAY)
 
 P, W, R = NetworkKind.POWER, NetworkKind.WATER, NetworkKind.ROADS
 A = AssetClass
@@ -114,10 +119,9 @@ CLASS_SPECS: dict[AssetClass, ClassSpec] = {
         ClassSpec(A.PIPE, W, True, False, (_LEN, _f("diameter_m")), 3),
         ClassSpec(A.INTERSECTION, R, False, False, (_CUSTOMERS,), 4),
         ClassSpec(A.DEPOT, R, False, True, (_CUSTOMERS,), 0),
-        ClassSpec(A.ROAD_SEGMENT, R, True, False,
-                  (_LEN, _f("speed_kmh", lo=0.1), _f("lanes", int, 1)), 2),
-        ClassSpec(A.BRIDGE, R, True, False,
-                  (_LEN, _f("speed_kmh", lo=0.1), _f("lanes", int, 1)), 1),
+        ClassSpec(A.ROAD_SEGMENT, R, True, False, _ROAD_FIELDS, 2),
+        ClassSpec(A.BRIDGE, R, True, False, _ROAD_FIELDS, 1),
+        ClassSpec(A.TUNNEL, R, True, False, _ROAD_FIELDS, 1),
     )
 }
 

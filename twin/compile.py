@@ -138,7 +138,8 @@ def compile_twin(net: LifelineNetwork) -> Twin:
     is_source, capacity, demand = _supply(comp.attrs, asset_class)
     mids = np.array([_midpoint(c) for c in comp.coords])
     x_m, y_m = mids[:, 0], mids[:, 1]
-    adj_indptr, adj_node, adj_edge = _adjacency(n, is_edge, edge_u, edge_v)
+    adj_indptr, adj_node, adj_edge = _adjacency(n, is_edge, edge_u, edge_v,
+                                                np.array(comp.direction, dtype=np.int8))
     dep_indptr, dep_supplier, access_node = _dependencies(net, index, n)
     road_edges = _road_access(access_node, network, is_edge, edge_u, x_m, y_m)
     travel_h = np.full(n, np.inf)
@@ -178,9 +179,11 @@ class _Components:
     edge_v: list[str | None] = field(default_factory=list)
     attrs: list[dict] = field(default_factory=list)
     coords: list[np.ndarray] = field(default_factory=list)
+    #: +1: one way from u to v, -1: one way from v to u, 0: both ways (and nodes)
+    direction: list[int] = field(default_factory=list)
 
     def add(self, cid: str, kind: NetworkKind, attrs: dict, coords: np.ndarray,
-            u: str | None = None, v: str | None = None) -> None:
+            u: str | None = None, v: str | None = None, direction: int = 0) -> None:
         self.ids.append(cid)
         self.network.append(NET_INDEX[kind])
         self.asset_class.append(CLASS_INDEX[AssetClass(attrs["asset_class"])])
@@ -189,6 +192,7 @@ class _Components:
         self.edge_v.append(v)
         self.attrs.append(attrs)
         self.coords.append(coords)
+        self.direction.append(direction)
 
 
 def _list_components(net: LifelineNetwork) -> _Components:
@@ -201,6 +205,7 @@ def _list_components(net: LifelineNetwork) -> _Components:
             c = a.get("coords")
             pu = (g.nodes[u]["x_m"], g.nodes[u]["y_m"])
             pv = (g.nodes[v]["x_m"], g.nodes[v]["y_m"])
+            forward = True
             if c is None:
                 c = np.array([pu, pv], dtype=float)
             else:
@@ -208,7 +213,10 @@ def _list_components(net: LifelineNetwork) -> _Components:
                 # stored polylines may run v->u; orient them from u
                 if np.hypot(*(c[0] - pu)) > np.hypot(*(c[-1] - pu)):
                     c = c[::-1]
-            comp.add(a["id"], kind, a, c, u, v)
+                    forward = False
+            # a one-way road runs the way its stored polyline runs
+            direction = (1 if forward else -1) if a.get("oneway") else 0
+            comp.add(a["id"], kind, a, c, u, v, direction)
     return comp
 
 
@@ -252,13 +260,15 @@ def _supply(attrs: list[dict], asset_class: np.ndarray
     return is_source, capacity, demand
 
 
-def _adjacency(n: int, is_edge: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR adjacency over node components, through edge components (both directions)."""
-    e_idx = np.nonzero(is_edge)[0]
-    src = np.concatenate([edge_u[e_idx], edge_v[e_idx]])
-    dst = np.concatenate([edge_v[e_idx], edge_u[e_idx]])
-    via = np.concatenate([e_idx, e_idx]).astype(np.int32)
+def _adjacency(n: int, is_edge: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray,
+               direction: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR adjacency over node components, through edge components: both directions,
+    except one-way roads (``direction`` +1: u to v only, -1: v to u only)."""
+    fwd = np.nonzero(is_edge & (direction >= 0))[0]
+    back = np.nonzero(is_edge & (direction <= 0))[0]
+    src = np.concatenate([edge_u[fwd], edge_v[back]])
+    dst = np.concatenate([edge_v[fwd], edge_u[back]])
+    via = np.concatenate([fwd, back]).astype(np.int32)
     order = np.argsort(src, kind="stable")
     counts = np.bincount(src, minlength=n)
     adj_indptr = np.zeros(n + 1, dtype=np.int64)

@@ -52,6 +52,10 @@ def add_import(sub) -> None:
     p.add_argument("--anchor-to-power", action="store_true",
                    help="put the EPANET centroid at the centroid of the power network")
     p.add_argument("--pandapower", type=Path, help="pandapower network JSON (pp.to_json)")
+    p.add_argument("--osm", type=Path,
+                   help="OpenStreetMap extract (.osm.pbf, .osm, .osm.bz2): its drivable roads "
+                   "replace the grid proxy; its power lines and substations are the power "
+                   "network when no --pandapower is given")
     p.add_argument("--road-spacing", type=float, default=200.0,
                    help="road proxy grid spacing in metres (default 200)")
     p.add_argument("--name", help="city name (default: the output file's stem)")
@@ -71,8 +75,9 @@ def cmd_import(args) -> int:
                            where=str(out))
     if out.exists() and not args.overwrite:
         raise NetworkError("output exists; pass --overwrite to replace it", where=str(out))
-    if args.epanet is None and args.pandapower is None:
-        raise NetworkError("give --epanet FILE.inp and/or --pandapower FILE.json")
+    if args.epanet is None and args.pandapower is None and args.osm is None:
+        raise NetworkError("give --osm FILE.osm.pbf, --epanet FILE.inp and/or "
+                           "--pandapower FILE.json")
     if args.epanet is not None and not args.crs:
         raise NetworkError("EPANET coordinates have no CRS: give --crs (the projected CRS "
                            "they are in, e.g. EPSG:32632)", where=str(args.epanet))
@@ -94,7 +99,29 @@ def cmd_import(args) -> int:
             cx, cy = Transformer.from_crs(power.crs, args.crs, always_xy=True).transform(cx, cy)
             anchor = (float(cx), float(cy))
         water = from_epanet(args.epanet, crs=args.crs, scale=args.scale, anchor_xy=anchor)
-    city = city_from_parts(power=power, water=water, crs=args.crs or None,
+    roads = None
+    if args.osm is not None:
+        from networks.importers.osm import read_osm_power, read_osm_roads
+
+        roads = read_osm_roads(args.osm, crs=args.crs or None)
+        if power is None:
+            power = read_osm_power(args.osm, crs=roads.crs)
+            if power is not None and not any(
+                    a["asset_class"] in ("grid_supply", "power_plant")
+                    for _, a in power.graph.nodes(data=True)):
+                import warnings
+
+                from common.errors import InputWarning
+
+                warnings.warn(f"{args.osm}: the extract's power features ({power.meta['nodes']} "
+                              "nodes) reach no plant or bulk-grid substation: not used as the "
+                              "power network", InputWarning, stacklevel=2)
+                power = None
+        if power is None and water is None:
+            raise NetworkError("the extract maps no power lines or substations: add "
+                               "--pandapower FILE.json or --epanet FILE.inp",
+                               where=str(args.osm))
+    city = city_from_parts(power=power, water=water, roads=roads, crs=args.crs or None,
                            name=args.name or out.stem, road_spacing_m=args.road_spacing)
     save_city(city, out)
     counts = ", ".join(f"{k.value} {g.number_of_nodes()} nodes/{g.number_of_edges()} edges"
