@@ -13,6 +13,7 @@ import argparse
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +51,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="cell size for --grid bounds (degrees, default 0.01)")
     parser.add_argument("--grid-max-cells", type=int, default=250_000)
     parser.add_argument("--step-min", type=float, default=30.0, help="time step (minutes)")
-    parser.add_argument("--profile", choices=["holland2008", "holland1980"],
-                        default="holland2008")
+    parser.add_argument("--profile", default="auto",
+                        choices=["auto", "holland2010_radii", "holland2008", "holland1980"],
+                        help="radial profile; auto (default): fitted to the track's wind radii "
+                             "(Holland et al. 2010) when it has any, else Holland (2008)")
     parser.add_argument("--exposure", choices=["open_terrain", "marine"], default="open_terrain",
                         help="roughness of all points (default: open terrain, z0 = 0.03 m)")
     parser.add_argument("--out", required=True, help="output folder (created; must not exist "
@@ -155,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
     from hazards.typhoon.config import MAX_GRID_CELLS, MAX_STEPS
     from hazards.typhoon.constants import load_constants
     from hazards.typhoon.readers import load_track
+    from hazards.typhoon.timeline import TyphoonWarning
     from hazards.typhoon.wind import grid_lonlat, peak_wind_at_sites, storm_steps, wind_at_sites
+    from hazards.typhoon.wind_radii import RADII_PROFILE, has_size, no_size_warning
 
     if not args.sites and not args.grid:
         raise InputError("give --sites and/or --grid", where="twin wind")
@@ -171,6 +176,9 @@ def run(args: argparse.Namespace) -> int:
                          where="--grid-max-cells")
     track = load_track(args.track, args.storm, fmt=args.format,
                        wind_averaging=args.wind_averaging)
+    if args.profile == RADII_PROFILE and not has_size(track):
+        raise InputError(f"track {track.selector} reports no wind radii; use --profile auto "
+                         "or holland2008", where="--profile")
     span_min = (track.times[-1] - track.times[0]).astype(np.int64) / 60.0
     n_steps = int(span_min // args.step_min) + 1
     if n_steps > MAX_STEPS:
@@ -184,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
                      hint="use a coarser --step-min or fewer sites", error=HazardError)
     times = track.resample(args.step_min).times
     steps = storm_steps(track, times, profile=args.profile)
+    if args.profile == "auto" and steps.radii is None:
+        warnings.warn(no_size_warning(track), TyphoonWarning, stacklevel=2)
     c = load_constants()
     z0 = 0.03 if args.exposure == "open_terrain" else c.z0_sea_m
     fac = float(c.sustained_roughness_factor(z0))

@@ -131,7 +131,9 @@ class TyphoonConfig(BaseModel):
     start_time_utc: datetime | None = None
     lead_time_h: float = Field(48.0, ge=0)
     city_lonlat: tuple[float, float] | None = None
-    profile: Literal["holland2008", "holland1980"] = "holland2008"
+    profile: Literal["auto", "holland2010_radii", "holland2008", "holland1980"] = Field(
+        "auto", description="auto: Holland et al. (2010) fitted to the track's wind radii "
+                            "when it has any, else Holland (2008) with a warning")
     rmw_model: Literal["vickery_wadhera_2008", "climada"] = "vickery_wadhera_2008"
     coriolis: bool = True
     inflow_deg: float = Field(0.0, ge=0, le=45)

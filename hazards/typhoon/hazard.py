@@ -59,6 +59,7 @@ from hazards.typhoon.rain import RainSeries, rain_on_grid, surge_stage
 from hazards.typhoon.readers import load_track
 from hazards.typhoon.timeline import StormTimeline, TyphoonWarning, build_timeline
 from hazards.typhoon.wind import StormSteps, grid_lonlat, storm_steps, wind_at_sites
+from hazards.typhoon.wind_radii import RADII_PROFILE, has_size, no_size_warning
 
 __all__ = ["MODEL_VERSION", "TyphoonConfig", "TyphoonHazard", "TyphoonWarning"]
 
@@ -97,6 +98,10 @@ class TyphoonHazard:
                             if config.surge is not None and config.surge.file else None)
         if self._surge_path is not None and not self._surge_path.is_file():
             raise HazardError("surge stage file not found", where=str(self._surge_path))
+        self.sized = has_size(self.base_track)
+        if config.profile == RADII_PROFILE and not self.sized:
+            raise HazardError(f"track {self.base_track.selector} reports no wind radii; use "
+                              "profile auto or holland2008", where="typhoon profile")
         self._timelines: dict[tuple[float, float], StormTimeline] = {}
         self.compound = CompoundFlood(config, context) if config.flood is not None else None
 
@@ -204,23 +209,29 @@ class TyphoonHazard:
         outputs fit in memory; no field is computed."""
         tl = self.timeline(self.city_for(sites))
         self._check_sizes(tl, len(sites))
-        self._warn_far(tl)
+        self._warn(tl)
 
     def compute(self, sites: Sites) -> HazardField:
         """Wind at ``sites`` and, with a ``flood`` block, the rain-driven flood depth."""
         tl = self.timeline(self.city_for(sites))
         self._check_sizes(tl, len(sites))
-        self._warn_far(tl)
+        self._warn(tl)
         wind = self._wind_field(sites, tl)
         if self.compound is None:
             return wind
         surge = self.surge_series() if self.compound.surge_edge is not None else None
         return self.compound.run(sites, wind, tl, surge=surge, key=self.cache_key())
 
-    @staticmethod
-    def _warn_far(tl: StormTimeline) -> None:
-        if tl.far_warning:
-            warnings.warn(tl.far_warning, TyphoonWarning, stacklevel=3)
+    def _warnings(self, tl: StormTimeline) -> list[str]:
+        """What the user should know about this run: a far track, a storm without size."""
+        out = [tl.far_warning] if tl.far_warning else []
+        if self.config.profile == "auto" and not self.sized:
+            out.append(no_size_warning(self.base_track))
+        return out
+
+    def _warn(self, tl: StormTimeline) -> None:
+        for msg in self._warnings(tl):
+            warnings.warn(msg, TyphoonWarning, stacklevel=3)
 
     def _wind_field(self, sites: Sites, tl: StormTimeline) -> HazardField:
         from pyproj import Transformer
@@ -263,9 +274,11 @@ class TyphoonHazard:
             "closest_approach_utc": np.datetime_as_string(tl.closest_approach_utc) + "Z",
             "closest_approach_km": tl.closest_approach_m / 1000.0,
             "city_lonlat": list(tl.city_lonlat),
-            "profile": self.config.profile,
+            "profile": steps.profile if steps is not None else self.config.profile,
+            # False: no wind radii, the size comes from the pressure profile (a fallback)
+            "size_from_wind_radii": steps is not None and steps.radii is not None,
             "roughness": self.config.roughness.source,
-            "warnings": [tl.far_warning] if tl.far_warning else [],
+            "warnings": self._warnings(tl),
             "max_gust_mps": float(gust.max()) if gust.size else 0.0,
             # for views: the (transformed) track in scenario hours
             "track_lonlat": np.column_stack([track.lon, track.lat]).tolist(),

@@ -49,8 +49,17 @@ import numpy as np
 from hazards.typhoon import geo
 from hazards.typhoon.constants import WindConstants, load_constants
 from hazards.typhoon.track import Track
+from hazards.typhoon.wind_radii import (
+    RADII_PROFILE,
+    RadiiFit,
+    decay,
+    fit_radii,
+    harmonic,
+    has_size,
+)
 
-PROFILES = ("holland2008", "holland1980")
+#: ``auto``: the profile fitted to the track's wind radii when it has any, else Holland 2008
+PROFILES = ("auto", RADII_PROFILE, "holland2008", "holland1980")
 RMW_MODELS = ("vickery_wadhera_2008", "climada")
 ENGINES = ("numba", "numpy")
 
@@ -62,7 +71,9 @@ class StormSteps:
     ``hemi`` is +1 in the northern hemisphere (cyclonic = counter-clockwise), -1 south.
     ``vscale`` multiplies the Holland profile (1 for a surface profile, G for the
     gradient profile of ``holland1980``). ``vmax_model_mps`` is the profile's peak
-    without Coriolis or translation.
+    without Coriolis or translation. ``radii`` holds the fit of ``holland2010_radii``
+    (see :mod:`hazards.typhoon.wind_radii`; then ``rmw_m``, ``b`` are the fit's and
+    ``dp_pa``, ``f``, ``vscale`` unused), None for the pressure-based profiles.
     """
 
     times: np.ndarray
@@ -79,6 +90,7 @@ class StormSteps:
     hemi: np.ndarray
     vmax_model_mps: np.ndarray
     profile: str
+    radii: RadiiFit | None = None
 
     def __len__(self) -> int:
         return len(self.times)
@@ -134,11 +146,13 @@ def holland2008_bs(dp_hpa, dpdt_hpa_h, lat, vt_mps, constants: WindConstants | N
             + k["c0"])
 
 
-def storm_steps(track: Track, times: np.ndarray, *, profile: str = "holland2008",
+def storm_steps(track: Track, times: np.ndarray, *, profile: str = "auto",
                 coriolis: bool = True, rmw_model: str = "vickery_wadhera_2008") -> StormSteps:
     """Model parameters at ``times`` (inside the track's span)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}")
+    if profile == "auto":
+        profile = RADII_PROFILE if has_size(track) else "holland2008"
     c = load_constants()
     ve_n, vn_n = translation_velocity(track)
     th = track.hours_since(track.times[0])
@@ -159,6 +173,16 @@ def storm_steps(track: Track, times: np.ndarray, *, profile: str = "holland2008"
     dp_pa = dp_hpa * 100.0
     vt = np.hypot(ve, vn)
     g = c.gradient_to_surface
+    hemi = np.where(tr.lat < 0, -1.0, 1.0)
+    if profile == RADII_PROFILE:
+        lo, hi = c.b_clip_surface()
+        b = np.clip(holland2008_bs(dp_hpa, dpdt, tr.lat, vt, c), lo, hi)
+        fit = fit_radii(track, tr.times, vm_mps=tr.vmax_mps, rm_m=rmw, b=b, vt_east=ve,
+                        vt_north=vn, hemi=hemi, constants=c)
+        return StormSteps(times=tr.times, lat=tr.lat, lon=tr.lon, rmw_m=fit.rm_m, b=b,
+                          dp_pa=dp_pa, rho=rho, f=f, vt_east=ve, vt_north=vn,
+                          vscale=np.ones(len(tr)), hemi=hemi, vmax_model_mps=fit.vm_mps,
+                          profile=profile, radii=fit)
     if profile == "holland2008":
         lo, hi = c.b_clip_surface()
         b = np.clip(holland2008_bs(dp_hpa, dpdt, tr.lat, vt, c), lo, hi)
@@ -171,7 +195,6 @@ def storm_steps(track: Track, times: np.ndarray, *, profile: str = "holland2008"
         b = np.clip(np.nan_to_num(b, nan=hi, posinf=hi), lo, hi)
         vscale = np.full(len(tr), g)
     vmax_model = vscale * np.sqrt(b * dp_pa / (rho * math.e))
-    hemi = np.where(tr.lat < 0, -1.0, 1.0)
     return StormSteps(times=tr.times, lat=tr.lat, lon=tr.lon, rmw_m=rmw, b=b, dp_pa=dp_pa,
                       rho=rho, f=f, vt_east=ve, vt_north=vn, vscale=vscale, hemi=hemi,
                       vmax_model_mps=vmax_model, profile=profile)
@@ -202,67 +225,107 @@ def wind_at_sites(steps: StormSteps, site_lat, site_lon, *, site_factor=None, si
     if engine == "numpy":
         return wind_at_sites_numpy(steps, lat, lon, site_factor=fac, site_gust=gust,
                                    inflow_deg=inflow_deg, max_distance_km=max_distance_km)
-    from hazards.typhoon.wind_kernels import empty_outputs
+    from hazards.typhoon.wind_kernels import empty_outputs, wind_at_sites_radii
     from hazards.typhoon.wind_kernels import wind_at_sites as kernel
 
     sust, gst = empty_outputs(len(steps), lat.shape[0])  # see empty_outputs: page faults
+    if steps.radii is not None:
+        c64, c32 = radii_constants(steps, inflow_deg)
+        wind_at_sites_radii(lat, lon, fac, gust, c64, c32, math.radians(inflow_deg),
+                            cutoff_m(steps, max_distance_km), geo.R_EARTH_M, sust, gst)
+        return sust, gst
     kernel(lat, lon, fac, gust, *steps.kernel_args(), math.radians(inflow_deg),
            max_distance_km * 1000.0, geo.R_EARTH_M, sust, gst)
     return sust, gst
+
+
+def cutoff_m(steps: StormSteps, max_distance_km: float) -> float:
+    """Distance (m) beyond which the wind is 0: ``max_distance_km``, pushed out to 1.5 times
+    the storm's largest reported wind radius (no cut-off inside the storm's own size)."""
+    outer = steps.radii.outer_m if steps.radii is not None else 0.0
+    return max(max_distance_km * 1000.0, 1.5 * outer)
+
+
+def radii_constants(steps: StormSteps, inflow_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step constants of :func:`hazards.typhoon.wind_kernels.wind_at_sites_radii`."""
+    fit = steps.radii
+    nt = len(steps)
+    clat = np.radians(steps.lat)
+    c64 = np.column_stack([clat, np.radians(steps.lon), np.cos(0.5 * clat), np.sin(0.5 * clat),
+                           1.0 / fit.rm_m**2, -0.5 * fit.b])
+    knots = np.concatenate([fit.l_coeffs, fit.y_coeffs], axis=2).reshape(nt, -1)
+    c32 = np.column_stack([fit.rm_m, fit.vm_mps, steps.vt_east, steps.vt_north,
+                           np.hypot(steps.vt_east, steps.vt_north),
+                           steps.hemi * math.cos(math.radians(inflow_deg)), knots])
+    return np.ascontiguousarray(c64), np.ascontiguousarray(c32, dtype=np.float32)
 
 
 def wind_vectors_numpy(steps: StormSteps, site_lat, site_lon, *, inflow_deg: float = 0.0,
                        max_distance_km: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
     """East and north components (m/s, float64 ``[T, n]``) of the marine 1-min wind.
 
-    The numpy statement of the kernel's equations, one time step at a time.
+    The numpy statement of the kernels' equations, one time step at a time.
     """
     slat = np.radians(np.asarray(site_lat, dtype=float))
     slon = np.radians(np.asarray(site_lon, dtype=float))
     nt, n = len(steps), slat.shape[0]
     uu = np.zeros((nt, n))
     vv = np.zeros((nt, n))
-    cos_a, sin_a = math.cos(math.radians(inflow_deg)), math.sin(math.radians(inflow_deg))
-    max_dist = max_distance_km * 1000.0
-    R = geo.R_EARTH_M
     for k in range(nt):
-        clat, clon = math.radians(steps.lat[k]), math.radians(steps.lon[k])
-        dlon = (slon - clon + np.pi) % (2 * np.pi) - np.pi
-        dx = R * np.cos(0.5 * (slat + clat)) * dlon
-        dy = R * (slat - clat)
-        r = np.hypot(dx, dy)
-        near = r <= max_dist
-        r = np.maximum(r, 1.0)
-        ex, ey = dx / r, dy / r
-        x = (steps.rmw_m[k] / r) ** steps.b[k]
-        rf2 = 0.5 * r * steps.f[k]
-        term = steps.b[k] / steps.rho[k] * x * steps.dp_pa[k] * np.exp(-x) + rf2 * rf2
-        v = steps.vscale[k] * (np.sqrt(np.maximum(term, 0.0)) - rf2)
-        cw = np.minimum(1.0, steps.rmw_m[k] / r)
-        vt = math.hypot(steps.vt_east[k], steps.vt_north[k])
-        vang = np.maximum(v - cw * vt, 0.0)
-        tx, ty = -steps.hemi[k] * ey, steps.hemi[k] * ex
-        uu[k] = np.where(near, vang * (cos_a * tx - sin_a * ex) + cw * steps.vt_east[k], 0.0)
-        vv[k] = np.where(near, vang * (cos_a * ty - sin_a * ey) + cw * steps.vt_north[k], 0.0)
+        uu[k], vv[k] = _step_vectors(steps, k, slat, slon, inflow_deg, max_distance_km)
     return uu, vv
+
+
+def _step_vectors(steps: StormSteps, k: int, slat: np.ndarray, slon: np.ndarray,
+                  inflow_deg: float, max_distance_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """(east, north) wind at sites (radians) for step ``k``, float64."""
+    cos_a, sin_a = math.cos(math.radians(inflow_deg)), math.sin(math.radians(inflow_deg))
+    R = geo.R_EARTH_M
+    clat, clon = math.radians(steps.lat[k]), math.radians(steps.lon[k])
+    dlon = (slon - clon + np.pi) % (2 * np.pi) - np.pi
+    dx = R * np.cos(0.5 * (slat + clat)) * dlon
+    dy = R * (slat - clat)
+    r = np.hypot(dx, dy)
+    near = r <= cutoff_m(steps, max_distance_km)
+    r = np.maximum(r, 1.0)
+    ex, ey = dx / r, dy / r
+    rm = steps.rmw_m[k]
+    if steps.radii is not None:  # Holland et al. (2010) through the reported radii
+        fit = steps.radii
+        theta = np.arctan2(ex, ey)
+        lk = harmonic(fit.l_coeffs[k][None, :, :], theta[:, None])
+        yk = harmonic(fit.y_coeffs[k][None, :, :], theta[:, None])
+        lx = np.minimum(88.0, fit.b[k] * np.log(rm / r))
+        depth = np.exp(lx) - 1.0 - lx
+        y = np.where(r < rm, 0.5 * depth, decay(depth, lk, yk))
+        v = fit.vm_mps[k] * np.exp(-y)
+    else:
+        xb = (rm / r) ** steps.b[k]
+        rf2 = 0.5 * r * steps.f[k]
+        term = steps.b[k] / steps.rho[k] * xb * steps.dp_pa[k] * np.exp(-xb) + rf2 * rf2
+        v = steps.vscale[k] * (np.sqrt(np.maximum(term, 0.0)) - rf2)
+    cw = np.minimum(1.0, rm / r)
+    vt = math.hypot(steps.vt_east[k], steps.vt_north[k])
+    vang = np.maximum(v - cw * vt, 0.0)
+    tx, ty = -steps.hemi[k] * ey, steps.hemi[k] * ex
+    u = np.where(near, vang * (cos_a * tx - sin_a * ex) + cw * steps.vt_east[k], 0.0)
+    w = np.where(near, vang * (cos_a * ty - sin_a * ey) + cw * steps.vt_north[k], 0.0)
+    return u, w
 
 
 def wind_at_sites_numpy(steps: StormSteps, site_lat, site_lon, *, site_factor=None,
                         site_gust=None, inflow_deg: float = 0.0,
                         max_distance_km: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
-    """Reference implementation of the kernel's equations, vectorised over sites with
+    """Reference implementation of the kernels' equations, vectorised over sites with
     numpy (one time step at a time). Used by the tests and the benchmark."""
     lat, lon, fac, gust = _site_arrays(site_lat, site_lon, site_factor, site_gust)
     nt, n = len(steps), lat.shape[0]
     sust = np.empty((nt, n), dtype=np.float32)
     gst = np.empty((nt, n), dtype=np.float32)
+    slat, slon = np.radians(lat), np.radians(lon)
     for k in range(nt):  # one step at a time keeps the temporaries O(n)
-        one = StormSteps(*(getattr(steps, f)[k:k + 1] for f in (
-            "times", "lat", "lon", "rmw_m", "b", "dp_pa", "rho", "f", "vt_east", "vt_north",
-            "vscale", "hemi", "vmax_model_mps")), profile=steps.profile)
-        u, v = wind_vectors_numpy(one, lat, lon, inflow_deg=inflow_deg,
-                                  max_distance_km=max_distance_km)
-        s = np.hypot(u[0], v[0]) * fac
+        u, v = _step_vectors(steps, k, slat, slon, inflow_deg, max_distance_km)
+        s = np.hypot(u, v) * fac
         sust[k] = s
         gst[k] = s * gust
     return sust, gst
@@ -277,6 +340,15 @@ def peak_wind_at_sites(steps: StormSteps, site_lat, site_lon, *, site_factor=Non
     lat, lon, fac, _ = _site_arrays(site_lat, site_lon, site_factor, None)
     peak = np.empty(lat.shape[0], dtype=np.float32)
     step = np.empty(lat.shape[0], dtype=np.int64)
+    if steps.radii is not None:  # the fitted kernel, over chunks of sites (memory O(chunk))
+        chunk = max(1, 20_000_000 // max(1, len(steps)))
+        for a in range(0, lat.shape[0], chunk):
+            s, _ = wind_at_sites(steps, lat[a:a + chunk], lon[a:a + chunk],
+                                 site_factor=fac[a:a + chunk], inflow_deg=inflow_deg,
+                                 max_distance_km=max_distance_km)
+            step[a:a + chunk] = np.argmax(s, axis=0)
+            peak[a:a + chunk] = s.max(axis=0)
+        return peak, step
     kernel(lat, lon, fac, *steps.kernel_args(), math.radians(inflow_deg),
            max_distance_km * 1000.0, geo.R_EARTH_M, peak, step)
     return peak, step

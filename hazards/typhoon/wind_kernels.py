@@ -411,6 +411,135 @@ def wind_at_sites(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray, site_facto
                 og[j] = s * gfac[j]
 
 
+# --- the Holland et al. (2010) profile fitted to wind radii (hazards.typhoon.wind_radii) ----
+#: per-step float32 constants of :func:`wind_at_sites_radii`: rm, vm, vt_e, vt_n, |vt|,
+#: hemi cos(a), then 3 knots x (4 depth harmonics, 4 decay harmonics)
+RADII_C32 = 6 + 3 * 8
+#: smallest knot depth and largest exponent x = y / L (Holland et al. 2010 fit x of
+#: about 0.3-1.5; the bounds only keep undershooting harmonics harmless)
+KNOT_DEPTH_MIN = 1e-3
+KNOT_X_MAX = 5.0
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
+def _harm(a0, a1, a2, a3, ex, ey, s2):
+    """a0 + a1 cos(theta) + a2 sin(theta) + a3 sin(2 theta), with sin = ex, cos = ey."""
+    return _fma(a3, s2, _fma(a2, ex, _fma(a1, ey, a0)))
+
+
+@njit(cache=True, inline="always", fastmath=FASTMATH, error_model="numpy")
+def _segment(depth, y, l0, y0, l1, y1):
+    """y on the segment from knot (l0, y0) to (l1, y1) where depth is beyond l0."""
+    s = (y1 - y0) / max(np.float32(1e-6), l1 - l0)
+    return _fma(depth - l0, s, y0) if depth > l0 else y
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH, error_model="numpy", boundscheck=False)
+def wind_at_sites_radii(site_lat_deg: np.ndarray, site_lon_deg: np.ndarray,
+                        site_factor: np.ndarray, site_gust: np.ndarray, c64: np.ndarray,
+                        c32: np.ndarray, inflow_rad: float, max_dist_m: float,
+                        r_earth_m: float, out_sustained: np.ndarray,
+                        out_gust: np.ndarray) -> None:
+    """:func:`wind_at_sites` for the profile fitted to wind radii.
+
+    ``c64[T, 6]``: eye latitude and longitude (rad), cos and sin of half the latitude,
+    1/rm^2, -b/2; ``c32[T, RADII_C32]`` (see :data:`RADII_C32`). Same blocks, passes and
+    precision as :func:`wind_at_sites`; pass 2 evaluates ``V = vm exp(-y)`` with ``y``
+    piecewise linear in the depth ``L = xb - 1 - ln xb``, ``xb = (rm/r)^b``, through the
+    knots along the site's azimuth (:func:`hazards.typhoon.wind_radii.decay`).
+    """
+    n = site_lat_deg.shape[0]
+    deg = math.pi / 180.0
+    sa = np.float32(math.sin(inflow_rad))
+    nt = c64.shape[0]
+    max2 = max_dist_m * max_dist_m
+    two_pi = 2.0 * math.pi
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        i0 = blk * BLOCK
+        m = min(n, i0 + BLOCK) - i0
+        lat_r = np.empty(m)
+        lon_r = np.empty(m)
+        cos_h = np.empty(m)
+        sin_h = np.empty(m)
+        fac = np.empty(m, dtype=np.float32)
+        gfac = np.empty(m, dtype=np.float32)
+        dx32 = np.empty(m, dtype=np.float32)
+        dy32 = np.empty(m, dtype=np.float32)
+        r232 = np.empty(m, dtype=np.float32)
+        x32 = np.empty(m, dtype=np.float32)
+        lx32 = np.empty(m, dtype=np.float32)
+        fac_k = np.empty(m, dtype=np.float32)
+        for j in range(m):
+            la = site_lat_deg[i0 + j] * deg
+            lat_r[j] = la
+            lon_r[j] = site_lon_deg[i0 + j] * deg
+            cos_h[j] = math.cos(0.5 * la)
+            sin_h[j] = math.sin(0.5 * la)
+            fac[j] = site_factor[i0 + j]
+            gfac[j] = site_gust[i0 + j]
+        for k in range(nt):
+            clat = c64[k, 0]
+            clon = c64[k, 1]
+            ccos = r_earth_m * c64[k, 2]
+            csin = r_earth_m * c64[k, 3]
+            inv_rmw2 = c64[k, 4]
+            mhalf_b = c64[k, 5]
+            for j in range(m):  # pass 1 (float64)
+                dlon = lon_r[j] - clon
+                dlon = dlon - two_pi if dlon >= math.pi else dlon
+                dlon = dlon + two_pi if dlon < -math.pi else dlon
+                dx = (cos_h[j] * ccos - sin_h[j] * csin) * dlon
+                dy = r_earth_m * (lat_r[j] - clat)
+                r2 = _fma(dx, dx, dy * dy)
+                dx32[j] = dx
+                dy32[j] = dy
+                r232[j] = r2
+                lx = min(88.0, mhalf_b * _log64(max(1.0, r2) * inv_rmw2))  # ln (rm/r)^b
+                lx32[j] = lx
+                x32[j] = _exp64(lx)
+                fac_k[j] = fac[j] if r2 <= max2 else np.float32(0.0)
+            q = c32[k]
+            rm, vm, vte, vtn, vt, hca = q[0], q[1], q[2], q[3], q[4], q[5]
+            p0, p1, p2, p3, q0, q1, q2, q3 = q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13]
+            u0, u1, u2, u3, w0, w1, w2, w3 = (q[14], q[15], q[16], q[17], q[18], q[19], q[20],
+                                              q[21])
+            g0, g1, g2, g3, h0, h1, h2, h3 = (q[22], q[23], q[24], q[25], q[26], q[27], q[28],
+                                              q[29])
+            os_ = out_sustained[k, i0:i0 + m]
+            og = out_gust[k, i0:i0 + m]
+            lmin = np.float32(KNOT_DEPTH_MIN)
+            xmax = np.float32(KNOT_X_MAX)
+            for j in range(m):  # pass 2 (float32)
+                r = math.sqrt(max(np.float32(1.0), r232[j]))
+                inv_r = np.float32(1.0) / r
+                ex = dx32[j] * inv_r
+                ey = dy32[j] * inv_r
+                s2 = np.float32(2.0) * ex * ey
+                depth = x32[j] - np.float32(1.0) - lx32[j]  # -ln[(rm/r)^b e^(1-(rm/r)^b)]
+                # knots along the site's azimuth (kept positive and ordered: harmonics
+                # between very unequal quadrants can undershoot)
+                l1 = max(lmin, _harm(p0, p1, p2, p3, ex, ey, s2))
+                y1 = max(np.float32(0.0), _harm(q0, q1, q2, q3, ex, ey, s2))
+                l2 = max(l1, _harm(u0, u1, u2, u3, ex, ey, s2))
+                y2 = max(y1, _harm(w0, w1, w2, w3, ex, ey, s2))
+                l3 = max(l2, _harm(g0, g1, g2, g3, ex, ey, s2))
+                y3 = max(y2, _harm(h0, h1, h2, h3, ex, ey, s2))
+                y = depth * min(xmax, y1 / l1)
+                y = _segment(depth, y, l1, y1, l2, y2)
+                y = _segment(depth, y, l2, y2, l3, y3)
+                y = depth * min(xmax, y3 / l3) if depth > l3 else y
+                y = np.float32(0.5) * depth if r < rm else y
+                v = vm * _expf(-y)
+                c = min(np.float32(1.0), rm * inv_r)
+                vang = max(np.float32(0.0), v - c * vt)
+                u = _fma(vang, -hca * ey - sa * ex, c * vte)
+                w = _fma(vang, hca * ex - sa * ey, c * vtn)
+                s = math.sqrt(_fma(u, u, w * w)) * fac_k[j]
+                os_[j] = s
+                og[j] = s * gfac[j]
+
+
 @njit(cache=True)
 def empty_outputs(nt: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Two uninitialised ``float32[nt, n]`` output arrays for :func:`wind_at_sites`.

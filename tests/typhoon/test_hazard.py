@@ -54,7 +54,8 @@ def context(tracks_dir: Path, *, terrain=None, horizon_h=120.0, meta=None) -> Ha
 def saola_config(**extra) -> TyphoonConfig:
     block = {"type": "typhoon",
              "track": {"file": "ibtracs_usa_jtwc_selected_storms.csv", "storm": "SAOLA:2023"},
-             "transforms": [{"shift_to_lonlat": list(CITY)}], "step_min": 30}
+             "transforms": [{"shift_to_lonlat": list(CITY)}], "step_min": 30,
+             "profile": "holland2008"}  # Saola's IBTrACS extract has no wind radii
     block.update(extra)
     return TyphoonConfig.model_validate(block)
 
@@ -240,3 +241,29 @@ def test_landuse_raster_roughness(tracks_dir, tmp_path):
     np.testing.assert_allclose(z0, [1.0, 0.0002, 0.03])  # built-up, water, outside -> z0_m
     with pytest.raises(HazardError, match=r"land-use codes \[77\]"):
         hz.z0_at(np.array([x0 + 500]), np.array([y0 - 500]), CRS)
+
+
+def test_track_without_radii_falls_back_with_a_warning_and_a_flag(tracks_dir):
+    hz = TyphoonHazard.from_config(saola_config(profile="auto"), context(tracks_dir))
+    with pytest.warns(TyphoonWarning, match="reports no wind radii") as rec:
+        f = hz.compute(make_sites([CITY]))
+    assert len(rec) == 1
+    assert f.meta["profile"] == "holland2008" and f.meta["size_from_wind_radii"] is False
+    assert any("no wind radii" in w for w in f.meta["warnings"])
+    with pytest.raises(HazardError, match="reports no wind radii"):
+        TyphoonHazard.from_config(saola_config(profile="holland2010_radii"),
+                                  context(tracks_dir))
+
+
+def test_track_with_radii_is_fitted_and_not_cut_inside_its_size(tracks_dir):
+    """Mangkhut 2018 (JMA) passed ~100 km south of Hong Kong with 30-kt winds out to
+    350 n mi: the fitted storm reaches the city, nothing is cut at 500 km."""
+    cfg = TyphoonConfig.model_validate({
+        "track": {"file": "jma_rsmc_tokyo_bst_2015_2021.txt", "storm": "MANGKHUT:2018"},
+        "step_min": 60})
+    hz = TyphoonHazard.from_config(cfg, context(tracks_dir, horizon_h=96))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = hz.compute(make_sites([CITY, (113.6, 27.8)]))  # the city; 610 km north of it
+    assert f.meta["profile"] == "holland2010_radii" and f.meta["size_from_wind_radii"]
+    assert f.intensity[SUST][:, 1].max() > 5.0  # beyond 500 km, inside the storm's R30

@@ -163,14 +163,19 @@ def _ibtracs_full(df, cols, path, *, wind_source, wind_averaging):
     basins = df[cols["BASIN"]].astype(str).str.strip().to_numpy() if "BASIN" in cols else None
     landfall = (df[cols["USA_RECORD"]].astype(str).str.strip().to_numpy() == "L"
                 if "USA_RECORD" in cols else np.zeros(len(df), bool))
+    # USA agencies' wind radii (1-min winds of 34/50/64 kt, n mi, by quadrant), when present
+    radii = {f"r{thr}_{q}": opt(f"USA_R{thr}_{q.upper()}") * nm
+             for thr in (34, 50, 64) for q in ("ne", "se", "sw", "nw")
+             if f"USA_R{thr}_{q.upper()}" in cols}
     out = TrackList()
     for s in pd.unique(sid):
         idx = np.nonzero(sid == s)[0]
         basin = str(basins[idx[0]]) if basins is not None else ""
         rows = Rows(id=s, name=str(names[idx[0]]).upper(), season=int(seasons[idx[0]]),
-                     basin=basin)
+                    basin=basin)
         for i in idx:
             rows.add(first + int(i), times[i], lat[i], lon[i], wind[i], pres[i],
-                     penv=poci[i], rmw_m=rmw[i], landfall=bool(landfall[i]))
+                     penv=poci[i], rmw_m=rmw[i], landfall=bool(landfall[i]),
+                     radii={k: v[i] for k, v in radii.items()})
         append_storm(out, rows, path, has_landfall="USA_RECORD" in cols)
     return out

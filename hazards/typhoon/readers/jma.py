@@ -69,6 +69,11 @@ def read_jma(path: str | Path) -> TrackList:
                               ("r30_long", 53, 57), ("r30_short", 58, 62)):
                 v = num(s[a:b], path, ln, "wind radius") if len(s) > a else np.nan
                 radii[key] = v * nm
+            # direction of the long radius: 1 NE, 2 E, ..., 8 N (45 deg steps clockwise
+            # from north); 9 (or blank) = no preferred direction (JMA bst format notes)
+            for key, col in (("r50_dir_deg", 41), ("r30_dir_deg", 52)):
+                code = s[col] if len(s) > col else " "
+                radii[key] = 45.0 * int(code) if code in "12345678" else np.nan
             rows.add(ln, t, lat, lon, np.nan if not w > 0 else w * kt * to1,
                      p, landfall=(len(s) > 71 and s[71] == "#"), radii=radii)
     close()

@@ -185,6 +185,8 @@ def finish(rows: Rows, path: str, *, has_rmw: bool = False, has_landfall: bool =
     rmw[~(rmw > 0)] = np.nan
     _check_range(rows, path, rmw, "radius of maximum wind", 0.0, LIMITS["rmw_max_m"], "m")
     for k, v in rows.radii.items():
+        if k.endswith("_deg"):  # a direction, not a radius
+            continue
         r = np.asarray(v, dtype=float)
         _check_range(rows, path, np.where(r >= 0, r, np.nan), f"wind radius {k}", 0.0,
                      LIMITS["radius_max_m"], "m")
