@@ -3,7 +3,10 @@
 Outputs in ``--out`` (written to a temporary folder, then renamed):
 ``sites.csv`` (site, lon, lat, max_gust_mps, max_sustained_mps, time_of_max_utc),
 ``series.parquet`` (site, time_utc, sustained_mps, gust_mps) and, with ``--grid``,
-``max_gust.tif`` (peak 3-s gust over the storm, float32). ``run`` raises
+``max_gust.tif`` (peak 3-s gust over the storm, float32) and, with ``--observations``,
+``validation.csv`` (modelled against observed at stations, see
+:mod:`hazards.typhoon.hindcast`; the bias and median absolute error are printed). The radial
+profile is fitted to the track's wind radii when it has any (``--profile auto``). ``run`` raises
 :class:`~common.errors.InputError` subclasses for bad input.
 """
 
@@ -27,6 +30,9 @@ EPILOG = """examples:
             --grid 113.0,21.8,114.6,22.9 --step-min 60 --out runs/hato_grid
   twin wind --track mytrack.csv --format csv --wind-averaging 10min --storm "" \\
             --sites assets.gpkg --grid dem.tif --out runs/what_if
+  twin wind --track data/tracks/ibtracs_usa_jtwc_selected_storms.csv --storm SAOLA:2023 \\
+            --observations data/observations/hko_saola_2023_hindcast.csv --step-min 10 \\
+            --out runs/saola_hindcast
 
 --sites: a CSV with columns site, lon, lat (degrees), or any vector file of points
 (its CRS is honoured; the id is the 'site' or 'id' column, else the row number).
@@ -57,6 +63,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                              "(Holland et al. 2010) when it has any, else Holland (2008)")
     parser.add_argument("--exposure", choices=["open_terrain", "marine"], default="open_terrain",
                         help="roughness of all points (default: open terrain, z0 = 0.03 m)")
+    parser.add_argument("--observations",
+                        help="station observations CSV (site, lon, lat, quantity, speed_mps"
+                             "[, height_m][, z0_m]): writes validation.csv and prints the bias "
+                             "and median absolute error (a hindcast)")
     parser.add_argument("--out", required=True, help="output folder (created; must not exist "
                                                       "unless --overwrite)")
     parser.add_argument("--overwrite", action="store_true")
@@ -157,13 +167,14 @@ def run(args: argparse.Namespace) -> int:
     from common.rasters import check_memory
     from hazards.typhoon.config import MAX_GRID_CELLS, MAX_STEPS
     from hazards.typhoon.constants import load_constants
+    from hazards.typhoon.hindcast import read_observations
     from hazards.typhoon.readers import load_track
     from hazards.typhoon.timeline import TyphoonWarning
     from hazards.typhoon.wind import grid_lonlat, peak_wind_at_sites, storm_steps, wind_at_sites
     from hazards.typhoon.wind_radii import RADII_PROFILE, has_size, no_size_warning
 
-    if not args.sites and not args.grid:
-        raise InputError("give --sites and/or --grid", where="twin wind")
+    if not args.sites and not args.grid and not args.observations:
+        raise InputError("give --sites, --grid and/or --observations", where="twin wind")
     if not args.step_min > 0:
         raise InputError("--step-min must be > 0", where="--step-min")
     out = Path(args.out)
@@ -199,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     fac = float(c.sustained_roughness_factor(z0))
     gfac = float(c.gust_factor_for(z0))
 
+    obs = read_observations(args.observations) if args.observations else None
     grid = _grid(args.grid, args.grid_res_deg, args.grid_max_cells) if args.grid else None
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -233,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
                 dst.write(values, 1)
                 dst.update_tags(units="m/s", measure="3-s gust at 10 m, maximum over the storm",
                                 storm=f"{track.name}:{track.season}", exposure=args.exposure)
+        if obs is not None:
+            _write_validation(tmp / "validation.csv", obs, steps, z0)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -240,3 +254,29 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return 0
+
+
+def _write_validation(path: Path, obs, steps, z0_default: float) -> None:
+    """Modelled against observed at the stations (see :mod:`hazards.typhoon.hindcast`);
+    prints the summary."""
+    import pandas as pd
+
+    from hazards.typhoon.constants import load_constants
+    from hazards.typhoon.hindcast import height_factor, modelled, summary
+    from hazards.typhoon.wind import wind_at_sites
+
+    c = load_constants()
+    z0 = np.where(np.isnan(obs.z0_m), z0_default, obs.z0_m)
+    fac = c.sustained_roughness_factor(z0) * height_factor(obs.height_m, z0)
+    s, g = wind_at_sites(steps, obs.lat, obs.lon, site_factor=fac,
+                         site_gust=c.gust_factor_for(z0))
+    model = modelled(obs, s.max(axis=0).astype(float), g.max(axis=0).astype(float))
+    pd.DataFrame({"site": obs.site, "lon": obs.lon, "lat": obs.lat, "quantity": obs.quantity,
+                  "height_m": obs.height_m, "z0_m": z0, "observed_mps": obs.speed_mps,
+                  "modelled_mps": model, "error_mps": model - obs.speed_mps,
+                  "ratio": model / obs.speed_mps}).to_csv(path, index=False,
+                                                          float_format="%.3f")
+    sm = summary(obs.speed_mps, model)
+    print(f"hindcast ({steps.profile}): {sm['n']} observations, bias {sm['bias_mps']:+.1f} m/s "
+          f"({sm['bias_rel']:+.0%}), median absolute error {sm['median_abs_error_mps']:.1f} m/s "
+          f"({sm['median_abs_error_rel']:.0%})")

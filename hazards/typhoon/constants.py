@@ -39,6 +39,7 @@ class WindConstants:
     env_pressure_by_basin_hpa: dict[str, float]
     env_pressure_default_hpa: float
     one_to_ten_minute: float
+    sixty_to_ten_minute: float
     z0_sea_m: float
     blending_height_m: float
     reference_height_m: float
@@ -113,6 +114,7 @@ def load_constants() -> WindConstants:
         env_pressure_by_basin_hpa={k: float(v) for k, v in env["by_basin"].items()},
         env_pressure_default_hpa=float(env["default"]),
         one_to_ten_minute=float(_value(raw, "one_to_ten_minute")),
+        sixty_to_ten_minute=float(_value(raw, "sixty_to_ten_minute")),
         z0_sea_m=float(rough["z0_sea_m"]),
         blending_height_m=float(rough["blending_height_m"]),
         reference_height_m=float(rough["reference_height_m"]),

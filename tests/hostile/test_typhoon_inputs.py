@@ -185,3 +185,20 @@ def test_validate_and_run_refuse_absurd_typhoon_sizes(tmp_path, block, needles):
     one_line_exit_2(twin("run", s, "--out", out), *needles)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
+
+
+@pytest.mark.parametrize(("rows", "needles"), [
+    ("site,lon,lat,quantity,speed_mps\nA,114,22.3,max_gust,1e30\n", ("obs.csv:2", "speed_mps")),
+    ("site,lon,lat,quantity,speed_mps\nA,114,95,max_gust,30\n", ("obs.csv:2", "lat")),
+    ("site,lon,lat,quantity,speed_mps,height_m\nA,114,22.3,max_gust,30,-5\n",
+     ("obs.csv:2", "height_m")),
+    ("site,lon,lat,speed_mps\nA,114,22.3,30\n", ("obs.csv", "quantity")),
+    ("", ("obs.csv", "cannot read")),
+])
+def test_twin_wind_bad_observations_are_refused(tmp_path, rows, needles):
+    obs = tmp_path / "obs.csv"
+    obs.write_text(rows)
+    r = twin("wind", "--track", TRACKS / "ibtracs_usa_jtwc_selected_storms.csv", "--storm",
+             "SAOLA:2023", "--observations", obs, "--out", tmp_path / "out")
+    one_line_exit_2(r, *needles)
+    nothing_written(tmp_path)

@@ -91,3 +91,35 @@ def test_cli_reads_vector_points(tmp_path, tracks_dir):
     s = pd.read_csv(out / "sites.csv")
     assert list(s.site) == ["p1", "p2"]
     np.testing.assert_allclose(s.lon, [114.17, 113.9], atol=1e-6)
+
+
+def test_hindcast_saola_at_hong_kong_stations(tmp_path, tracks_dir, capsys):
+    """The shipped hindcast (README): Saola 2023 against three HKO stations."""
+    obs = tracks_dir.parent / "observations" / "hko_saola_2023_hindcast.csv"
+    out = tmp_path / "hc"
+    with pytest.warns(UserWarning, match="no wind radii"):  # the JTWC extract has none
+        rc = cli.run(_args("--track", str(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv"),
+                           "--storm", "SAOLA:2023", "--observations", str(obs),
+                           "--step-min", "10", "--out", str(out)))
+    assert rc == 0
+    v = pd.read_csv(out / "validation.csv")
+    assert len(v) == 9 and set(v.quantity) == {"max_gust", "max_10min_mean", "max_60min_mean"}
+    assert (v.modelled_mps > 0).all()
+    np.testing.assert_allclose(v.ratio, v.modelled_mps / v.observed_mps, rtol=1e-3)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("hindcast (holland2008): 9 observations, bias ")
+    # the exposed island station is within 15 % on the 10-min mean; the land stations are
+    # over-predicted (see the README's hindcast section)
+    w = v[(v.site == "Waglan Island") & (v.quantity == "max_10min_mean")].ratio.item()
+    assert 0.85 <= w <= 1.15
+
+
+def test_observations_with_a_bad_quantity_are_refused(tmp_path, tracks_dir):
+    p = tmp_path / "obs.csv"
+    p.write_text("site,lon,lat,quantity,speed_mps\nA,114.0,22.3,max_gust,30\n"
+                 "B,114.1,22.3,gust_peak,31\n")
+    with pytest.raises(HazardError, match=r"obs\.csv:3: quantity 'gust_peak'"):
+        cli.run(_args("--track", str(tracks_dir / "ibtracs_usa_jtwc_selected_storms.csv"),
+                      "--storm", "SAOLA:2023", "--observations", str(p),
+                      "--out", str(tmp_path / "o")))
+    assert not (tmp_path / "o").exists()
