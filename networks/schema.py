@@ -93,30 +93,90 @@ _OVERHEAD = _f("overhead", bool, None, required=False, default=True)
 _ONEWAY = _f("oneway", bool, None, required=False, default=False)
 _ROAD_FIELDS = (_LEN, _f("speed_kmh", lo=0.1), _f("lanes", int, 1), _ONEWAY)
 
+# -- physics fields (optional; read only by ``service: powerflow / pressure_driven``).
+# Absent values take the documented defaults below (twin.compile, step ``_physics``).
+#: line impedances and thermal rating per circuit, ``parallel`` identical circuits
+_LINE_PHYSICS = (_f("r_ohm_per_km", required=False), _f("x_ohm_per_km", required=False),
+                 _f("c_nf_per_km", required=False), _f("max_i_ka", lo=1e-6, required=False),
+                 _f("parallel", int, 1, required=False, default=1))
+#: HV/MV transformer of a substation: LV voltage, short-circuit voltage and its resistive
+#: part (percent of the rating ``capacity_mva``), off-nominal tap on the HV side (percent)
+_TRAFO_PHYSICS = (_f("vn_lv_kv", lo=0.1, required=False, default=10.0),
+                  _f("vk_percent", lo=0.1, hi=50.0, required=False),
+                  _f("vkr_percent", hi=10.0, required=False),
+                  _f("tap_percent", lo=-30.0, hi=30.0, required=False, default=0.0))
+#: reactive demand; absent: power factor 0.95 lagging (``Q_PER_P``)
+_Q = _f("q_mvar", lo=None, required=False)
+#: voltage set point of a source (slack) in per unit
+_VM = _f("vm_pu", lo=0.8, hi=1.2, required=False, default=1.0)
+#: ground elevation of a water node (m); absent: the city's terrain there, else 0
+_ELEV = _f("elevation_m", lo=None, required=False)
+#: Hazen-Williams C factor of a pipe
+_ROUGH = _f("roughness", lo=1.0, hi=200.0, required=False, default=130.0)
+#: hydraulic head (m): a treatment plant's total head (its clear-well level above the
+#: datum); a pump's head at ``capacity_m3h``
+_HEAD = _f("head_m", lo=None, required=False)
+#: a pump's head at zero flow (m); absent: EPANET's one-point curve (4/3 of ``head_m``
+#: at no flow, none at twice the design flow), present: the straight curve through both
+_SHUTOFF = _f("shutoff_head_m", lo=None, required=False)
+_TANK_PHYSICS = (_ELEV, _f("min_level_m", required=False, default=0.0),
+                 _f("max_level_m", lo=0.1, required=False, default=5.0),
+                 _f("init_level_m", required=False))
+
+#: typical line parameters when a file gives none: pandapower standard types
+#: (pandapower 3.x ``std_types``), by construction and voltage level:
+#: (overhead, voltage class) -> (r ohm/km, x ohm/km, c nF/km, max_i kA)
+TYPICAL_LINE: dict[tuple[bool, str], tuple[float, float, float, float]] = {
+    (False, "mv"): (0.122, 0.105, 456.0, 0.416),  # NA2XS2Y 1x240 RM/25 6/10 kV cable
+    (True, "mv"): (0.194, 0.315, 11.25, 0.47),  # 149-AL1/24-ST1A 10.0 overhead
+    (False, "hv"): (0.06, 0.144, 144.0, 0.588),  # N2XS(FL)2Y 1x300 RM/35 64/110 kV cable
+    (True, "hv"): (0.1188, 0.39, 9.0, 0.645),  # 243-AL1/39-ST1A 110.0 overhead
+    (True, "ehv"): (0.059, 0.285, 10.0, 0.96),  # 490-AL1/64-ST1A 220.0 overhead
+    (False, "ehv"): (0.06, 0.144, 144.0, 0.588),  # no 220 kV cable type: the 110 kV one
+}
+#: voltage class of a line (kV upper bounds): medium voltage up to 35 kV, high up to 150
+VOLTAGE_CLASS_KV = (("mv", 35.0), ("hv", 150.0), ("ehv", float("inf")))
+#: typical HV/MV transformers (pandapower standard types "25/40/63 MVA 110/10 kV"):
+#: rating upper bound (MVA) -> (vk_percent, vkr_percent)
+TYPICAL_TRAFO: tuple[tuple[float, float, float], ...] = (
+    (25.0, 12.0, 0.41), (40.0, 16.2, 0.34), (float("inf"), 18.0, 0.32))
+#: reactive per active power of a load at power factor 0.95 lagging: tan(acos(0.95))
+Q_PER_P = 0.32868410523
+
+
+def voltage_class(kv: float) -> str:
+    """The :data:`VOLTAGE_CLASS_KV` name of a nominal voltage."""
+    return next(name for name, hi in VOLTAGE_CLASS_KV if kv <= hi)
+
+
 P, W, R = NetworkKind.POWER, NetworkKind.WATER, NetworkKind.ROADS
 A = AssetClass
 
 CLASS_SPECS: dict[AssetClass, ClassSpec] = {
     s.asset_class: s
     for s in (
-        ClassSpec(A.POWER_PLANT, P, False, True, (_f("capacity_mw"),), 0),
-        ClassSpec(A.GRID_SUPPLY, P, False, True, (_f("capacity_mw"),), 0),
+        ClassSpec(A.POWER_PLANT, P, False, True, (_f("capacity_mw"), _VM), 0),
+        ClassSpec(A.GRID_SUPPLY, P, False, True, (_f("capacity_mw"), _VM), 0),
         ClassSpec(A.SUBSTATION, P, False, False,
-                  (_f("voltage_kv"), _f("capacity_mva", required=False, default=0.0)), 1),
+                  (_f("voltage_kv"), _f("capacity_mva", required=False, default=0.0),
+                   *_TRAFO_PHYSICS), 1),
         ClassSpec(A.DISTRIBUTION_NODE, P, False, False, (), 4),
         ClassSpec(A.POWER_LOAD, P, False, False,
-                  (_f("demand_mw"), _CUSTOMERS, _CRITICAL), 3),
+                  (_f("demand_mw"), _CUSTOMERS, _CRITICAL, _Q), 3),
         ClassSpec(A.TRANSMISSION_LINE, P, True, False,
-                  (_LEN, _f("voltage_kv"), _OVERHEAD), 1),
-        ClassSpec(A.FEEDER_SEGMENT, P, True, False, (_LEN, _OVERHEAD), 3),
-        ClassSpec(A.TREATMENT_PLANT, W, False, True, (_f("capacity_m3h"),), 0),
+                  (_LEN, _f("voltage_kv"), _OVERHEAD, *_LINE_PHYSICS), 1),
+        ClassSpec(A.FEEDER_SEGMENT, P, True, False, (_LEN, _OVERHEAD, *_LINE_PHYSICS), 3),
+        ClassSpec(A.TREATMENT_PLANT, W, False, True, (_f("capacity_m3h"), _ELEV, _HEAD), 0),
         ClassSpec(A.PUMP_STATION, W, False, False,
-                  (_f("capacity_m3h"), _f("backup_h", required=False, default=0.0)), 1),
+                  (_f("capacity_m3h"), _f("backup_h", required=False, default=0.0), _ELEV,
+                   _HEAD, _SHUTOFF), 1),
         ClassSpec(A.TANK, W, False, True,
-                  (_f("volume_m3"), _f("storage_h", required=False, default=12.0)), 2),
+                  (_f("volume_m3"), _f("storage_h", required=False, default=12.0),
+                   *_TANK_PHYSICS), 2),
         ClassSpec(A.JUNCTION, W, False, False,
-                  (_f("demand_m3h", required=False, default=0.0), _CUSTOMERS, _CRITICAL), 4),
-        ClassSpec(A.PIPE, W, True, False, (_LEN, _f("diameter_m")), 3),
+                  (_f("demand_m3h", required=False, default=0.0), _CUSTOMERS, _CRITICAL,
+                   _ELEV), 4),
+        ClassSpec(A.PIPE, W, True, False, (_LEN, _f("diameter_m"), _ROUGH), 3),
         ClassSpec(A.INTERSECTION, R, False, False, (_CUSTOMERS,), 4),
         ClassSpec(A.DEPOT, R, False, True, (_CUSTOMERS,), 0),
         ClassSpec(A.ROAD_SEGMENT, R, True, False, _ROAD_FIELDS, 2),

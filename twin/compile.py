@@ -38,6 +38,55 @@ CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
 
 
 @dataclass(frozen=True, eq=False)
+class PhysicsArrays:
+    """The electrical and hydraulic parameters of every component (length ``n`` each,
+    NaN or 0 where a field does not apply), read by :mod:`twin.physics`.
+
+    Absent fields take the defaults of :mod:`networks.schema` (typical pandapower
+    standard types by construction and voltage class, power factor 0.95, Hazen-Williams
+    C 130, the city's terrain for elevations).
+
+    Invariants
+    ----------
+    - Lines: ``r/x_ohm_per_km``, ``c_nf_per_km``, ``max_i_ka`` per circuit, ``parallel``
+      circuits (>= 1); ``vn_kv`` the nominal voltage of transmission lines.
+    - Substations: ``vn_kv`` (HV side), ``vn_lv_kv``, ``sn_mva`` (> 0), ``vk_percent``,
+      ``vkr_percent``, ``tap_percent``.
+    - Loads: ``q_mvar``; sources: ``vm_pu``.
+    - Water nodes: ``elevation_m``; treatment plants ``head_m`` (total head); pump
+      stations ``head_m`` (head at ``capacity``), ``shutoff_head_m`` (NaN: one-point
+      curve), ``pump_flow_m3h`` (``capacity_m3h``) and ``pump_suction`` (the node on
+      the suction side, -1 elsewhere); pipes ``diameter_m``, ``roughness`` (H-W C);
+      tanks ``min/max/init_level_m`` and ``tank_diameter_m``.
+    """
+
+    r_ohm_per_km: np.ndarray
+    x_ohm_per_km: np.ndarray
+    c_nf_per_km: np.ndarray
+    max_i_ka: np.ndarray
+    parallel: np.ndarray
+    vn_kv: np.ndarray
+    vn_lv_kv: np.ndarray
+    sn_mva: np.ndarray
+    vk_percent: np.ndarray
+    vkr_percent: np.ndarray
+    tap_percent: np.ndarray
+    q_mvar: np.ndarray
+    vm_pu: np.ndarray
+    elevation_m: np.ndarray
+    head_m: np.ndarray
+    diameter_m: np.ndarray
+    roughness: np.ndarray
+    min_level_m: np.ndarray
+    max_level_m: np.ndarray
+    init_level_m: np.ndarray
+    tank_diameter_m: np.ndarray
+    pump_suction: np.ndarray
+    shutoff_head_m: np.ndarray
+    pump_flow_m3h: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class Twin:
     """Array form of a city's lifeline networks (read-only, shared by all runs).
 
@@ -85,6 +134,8 @@ class Twin:
     sites: Sites
     terrain: Terrain | None = None
     meta: Mapping[str, object] = field(default_factory=dict)
+    #: what the physics backends read (twin.physics); None for a hand-built Twin
+    physics: PhysicsArrays | None = None
 
     @property
     def n(self) -> int:
@@ -123,7 +174,7 @@ def compile_twin(net: LifelineNetwork) -> Twin:
     Named steps, each a pure function of the previous ones: list the components,
     read their declared fields, derive supply (sources, capacities, demands), build
     the CSR adjacency, the dependencies and road access, the population blocks and
-    the hazard sites, and rank the components' impact.
+    the hazard sites, rank the components' impact, and gather the physics parameters.
     """
     comp = _list_components(net)
     n = len(comp.ids)
@@ -153,6 +204,8 @@ def compile_twin(net: LifelineNetwork) -> Twin:
     impact = dominator_impact(n, network, is_edge, edge_u, edge_v, is_source,
                               fields["customers"], dep_indptr, dep_supplier, adj_indptr,
                               adj_edge)
+    physics = _physics(comp.attrs, asset_class, is_edge, edge_u, edge_v, network, x_m, y_m,
+                       capacity, demand, net.terrain)
     return Twin(
         name=net.name, crs=net.crs, ids=ids_arr, index=index, network=network,
         asset_class=asset_class, is_edge=is_edge, edge_u=edge_u, edge_v=edge_v, x_m=x_m,
@@ -163,7 +216,7 @@ def compile_twin(net: LifelineNetwork) -> Twin:
         adj_edge=adj_edge, dep_indptr=dep_indptr, dep_supplier=dep_supplier,
         access_node=access_node, travel_h=travel_h, block_population=block_population,
         block_nodes=block_nodes, impact=impact, sites=sites, terrain=net.terrain,
-        meta=dict(net.meta),
+        meta=dict(net.meta), physics=physics,
     )
 
 
@@ -258,6 +311,157 @@ def _supply(attrs: list[dict], asset_class: np.ndarray
         if c in DEMAND_FIELD:
             demand[i] = float(a.get(DEMAND_FIELD[c], 0.0) or 0.0)
     return is_source, capacity, demand
+
+
+#: design head of a pump station when its file gives none (m): a typical distribution
+#: booster; set ``head_m`` for real stations
+DEFAULT_PUMP_HEAD_M = 40.0
+#: rating assumed for a substation without ``capacity_mva`` (the largest typical unit)
+DEFAULT_TRAFO_MVA = 63.0
+
+
+def _physics(attrs: list[dict], asset_class: np.ndarray, is_edge: np.ndarray,
+             edge_u: np.ndarray, edge_v: np.ndarray, network: np.ndarray, x_m: np.ndarray,
+             y_m: np.ndarray, capacity: np.ndarray, demand: np.ndarray,
+             terrain: Terrain | None) -> PhysicsArrays:
+    """The physics parameters (:class:`PhysicsArrays`), defaults filled in."""
+    from networks.schema import (
+        Q_PER_P,
+        TYPICAL_LINE,
+        TYPICAL_TRAFO,
+        voltage_class,
+    )
+
+    n = len(attrs)
+    C = CLASS_INDEX
+    A = AssetClass
+
+    def num(name: str, default: float = np.nan) -> np.ndarray:
+        out = np.full(n, default)
+        for i, a in enumerate(attrs):
+            v = a.get(name)
+            if v is not None and not (isinstance(v, float) and np.isnan(v)):
+                out[i] = float(v)
+        return out
+
+    def is_(c: AssetClass) -> np.ndarray:
+        return asset_class == C[c]
+
+    # -- power: lines (typical values by construction and voltage class when absent)
+    tl, fd, sub = is_(A.TRANSMISSION_LINE), is_(A.FEEDER_SEGMENT), is_(A.SUBSTATION)
+    lines = tl | fd
+    vn_kv = np.where(tl | sub, num("voltage_kv"), np.nan)
+    cols = [num(k) for k in ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka")]
+    for i in np.nonzero(lines)[0]:
+        kv = vn_kv[i] if tl[i] else 10.0
+        typ = TYPICAL_LINE[(bool(attrs[i].get("overhead", True)), voltage_class(kv))]
+        for col, v in zip(cols, typ, strict=True):
+            if np.isnan(col[i]):
+                col[i] = v
+    r, x, c, max_i = (np.where(lines, col, np.nan) for col in cols)
+    parallel = np.where(lines, np.maximum(num("parallel", 1.0), 1.0), 0.0).astype(np.int32)
+    # -- substations: one HV/MV transformer of the station's rating
+    sn = np.where(sub, num("capacity_mva", 0.0), np.nan)
+    sn[sub & ~(sn > 0)] = DEFAULT_TRAFO_MVA
+    vk, vkr = num("vk_percent"), num("vkr_percent")
+    for i in np.nonzero(sub)[0]:
+        _, vk_t, vkr_t = next(t for t in TYPICAL_TRAFO if sn[i] <= t[0])
+        vk[i] = vk_t if np.isnan(vk[i]) else vk[i]
+        vkr[i] = vkr_t if np.isnan(vkr[i]) else vkr[i]
+    vn_lv = np.where(sub, num("vn_lv_kv", 10.0), np.nan)
+    tap = np.where(sub, num("tap_percent", 0.0), 0.0)
+    loads = is_(A.POWER_LOAD)
+    q = np.where(loads, num("q_mvar"), 0.0)
+    q = np.where(loads & np.isnan(q), demand * Q_PER_P, q)
+    sources = is_(A.POWER_PLANT) | is_(A.GRID_SUPPLY)
+    vm = np.where(sources, num("vm_pu", 1.0), np.nan)
+
+    # -- water: elevations from the file, else the terrain, else 0
+    water = network == NET_INDEX[NetworkKind.WATER]
+    elev = num("elevation_m")
+    todo = water & ~is_edge & np.isnan(elev)
+    if terrain is not None and todo.any():
+        elev[todo] = terrain.sample(x_m[todo], y_m[todo])
+    elev = np.where(water & ~is_edge, np.nan_to_num(elev, nan=0.0), np.nan)
+    plant, pump, tank = is_(A.TREATMENT_PLANT), is_(A.PUMP_STATION), is_(A.TANK)
+    head = num("head_m")
+    head = np.where(plant & np.isnan(head), elev, head)
+    head = np.where(pump & np.isnan(head), DEFAULT_PUMP_HEAD_M, head)
+    head = np.where(plant | pump, head, np.nan)
+    pipe = is_(A.PIPE)
+    diam = np.where(pipe, num("diameter_m"), np.nan)
+    rough = np.where(pipe, num("roughness", 130.0), np.nan)
+    lo = np.where(tank, num("min_level_m", 0.0), np.nan)
+    hi = np.where(tank, np.maximum(num("max_level_m", 5.0), lo + 0.1), np.nan)
+    init = np.where(tank, np.clip(np.where(np.isnan(num("init_level_m")), hi,
+                                           num("init_level_m")), lo, hi), np.nan)
+    vol = np.where(tank, num("volume_m3", 0.0), np.nan)
+    tank_d = np.where(tank, np.sqrt(4.0 * np.maximum(vol, 1.0) / (np.pi * (hi - lo))), np.nan)
+    suction = _pump_suction(pump, plant, is_edge, edge_u, edge_v, water, elev)
+    shutoff = np.where(pump, num("shutoff_head_m"), np.nan)
+    return PhysicsArrays(r, x, c, max_i, parallel, vn_kv, vn_lv, sn, vk, vkr, tap, q, vm,
+                         elev, head, diam, rough, lo, hi, init, tank_d, suction, shutoff,
+                         np.where(pump, num("capacity_m3h", 0.0), np.nan))
+
+
+def _pump_suction(pump: np.ndarray, plant: np.ndarray, is_edge: np.ndarray,
+                  edge_u: np.ndarray, edge_v: np.ndarray, water: np.ndarray,
+                  elev: np.ndarray) -> np.ndarray:
+    """The node on each pump station's suction side.
+
+    Water flows from the treatment plants outwards: spread from the plants through
+    pipes without crossing a pump station; a station with one neighbour reached draws
+    from it, and the water it lifts spreads on, until every station is placed. A
+    station reached from both or neither side draws from its lowest neighbour.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    n = len(pump)
+    suction = np.full(n, -1, dtype=np.int32)
+    pipes = np.nonzero(water & is_edge)[0]
+    if not pump.any() or not len(pipes):
+        return suction
+    u, v = edge_u[pipes], edge_v[pipes]
+    nbrs: dict[int, list[int]] = {int(p): [] for p in np.nonzero(pump)[0]}
+    for a, b in zip(u.tolist(), v.tolist(), strict=True):
+        if a in nbrs:
+            nbrs[a].append(b)
+        if b in nbrs:
+            nbrs[b].append(a)
+    # the graph without pump stations: water spreads freely there
+    free = ~(pump[u] | pump[v])
+    g = coo_matrix((np.ones(int(free.sum())), (u[free], v[free])), shape=(n, n)).tocsr()
+    g = g + g.T
+    reached = np.zeros(n, dtype=bool)
+
+    def spread(start: int) -> None:
+        reached[breadth_first_order(g, start, directed=False, return_predecessors=False)] = True
+
+    for s in np.nonzero(plant)[0]:
+        if not reached[s]:
+            spread(int(s))
+    todo = set(nbrs)
+    while todo:
+        placed = [p for p in sorted(todo) if sum(reached[b] for b in nbrs[p]) == 1]
+        if not placed:
+            p = min(todo)
+            cand = nbrs[p] or [p]
+            suction[p] = min(cand, key=lambda b: (elev[b] if not np.isnan(elev[b]) else 0.0, b))
+            todo.discard(p)
+            reached[p] = True
+            for b in nbrs[p]:
+                if b != suction[p] and not reached[b]:
+                    spread(b)
+            continue
+        for p in placed:
+            suction[p] = next(b for b in nbrs[p] if reached[b])
+            todo.discard(p)
+            reached[p] = True
+            for b in nbrs[p]:
+                if not reached[b]:
+                    spread(b)
+    return suction
 
 
 def _adjacency(n: int, is_edge: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray,

@@ -90,6 +90,39 @@ class Intervention(_Strict):
         return Decision.from_record(self.model_dump())
 
 
+class ServiceSpec(_Strict):
+    """How service is computed per network: ``connectivity`` (the default, fast) or by
+    physics, ``power: powerflow`` (AC power flow with load shedding) and ``water:
+    pressure_driven`` (WNTR pressure-dependent demand). The limits and their sources
+    are in :mod:`twin.physics.settings`."""
+
+    power: Literal["connectivity", "powerflow"] = "connectivity"
+    water: Literal["connectivity", "pressure_driven"] = "connectivity"
+    vm_min_pu: float = Field(0.90, gt=0.5, lt=1.0, description="lowest bus voltage (p.u.)")
+    vm_max_pu: float = Field(1.10, gt=1.0, lt=1.5, description="highest bus voltage (p.u.)")
+    max_loading_percent: float = Field(100.0, gt=0, le=1000,
+                                       description="line and transformer loading limit")
+    shed_step: float = Field(0.1, gt=0, le=1, description="share of candidate loads shed "
+                                                          "per step")
+    required_pressure_m: float = Field(20.0, gt=0, le=500,
+                                       description="pressure for full demand")
+    minimum_pressure_m: float = Field(0.0, ge=0, le=500, description="pressure below which "
+                                                                      "nothing is delivered")
+
+    @model_validator(mode="after")
+    def _pressures(self) -> ServiceSpec:
+        if self.minimum_pressure_m >= self.required_pressure_m:
+            raise ValueError("service.minimum_pressure_m must be below required_pressure_m")
+        return self
+
+    def settings(self):
+        """The plain settings the physics backends read (:class:`twin.physics.settings.
+        ServiceSettings`)."""
+        from twin.physics.settings import ServiceSettings
+
+        return ServiceSettings(**self.model_dump())
+
+
 class ScenarioSpec(_Strict):
     """A validated scenario. Times are hours since the scenario start."""
 
@@ -110,6 +143,7 @@ class ScenarioSpec(_Strict):
     restoration: dict[str, Any] = Field(default_factory=dict)
     repair_costs: dict[str, Any] = Field(default_factory=dict)
     interventions: list[Intervention] = Field(default_factory=list)
+    service: ServiceSpec = ServiceSpec()
 
     # where the file lives, for relative paths (not a user field)
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -23,7 +23,9 @@ Junctions -> ``junction``
     (inflows) count as 0 and are listed in ``meta["negative_demand_nodes"]``.
     ``customers`` (people) = ``demand_m3h * 24 * 1000 / litres_per_person_day``
     (default 200 L per person per day: ``customers = 120 * demand_m3h``).
+    ``elevation_m`` from the file.
 Reservoirs -> ``treatment_plant`` (the network's sources)
+    ``head_m`` = the base head (a head pattern is not applied), ``elevation_m`` too.
     ``capacity_m3h`` = ``reservoir_capacity_m3h`` when given, else
     ``peaking_factor`` (default 1.5) x total junction demand / number of
     reservoirs: together they cover the peak hour; one lost reservoir leaves
@@ -35,9 +37,14 @@ Tanks -> ``tank``
     system's autonomy at average demand, total usable tank volume / total
     junction demand: each tank is taken to serve a share of demand in proportion
     to its volume, so its ``volume_m3 / storage_h`` (the twin's delivery rate of
-    a tank) is that share.
+    a tank) is that share. For the hydraulics: ``elevation_m``, ``min_level_m``,
+    ``max_level_m``, ``init_level_m`` from the file (the diameter follows from the
+    volume; a volume curve becomes the equivalent cylinder).
 Pipes -> ``pipe``
-    ``length_m`` and ``diameter_m`` from the file (WNTR converts to SI). Check
+    ``length_m`` and ``diameter_m`` from the file (WNTR converts to SI);
+    ``roughness`` (Hazen-Williams C) when the file's headloss formula is H-W (other
+    formulas' roughness means something else: left out, the default applies and
+    ``meta["rules"]["roughness"]`` says so). Minor losses are not kept. Check
     valves stay pipes. A pipe whose initial status is ``Closed`` is dropped
     unless a control or rule names it (a normally-closed link that operates, as
     Net3's bypass ``330``). A pipe joining a node to itself is dropped.
@@ -52,7 +59,12 @@ Pumps -> ``pump_station``
     whatever their initial status (controls cycle them). ``capacity_m3h`` is
     the design flow of the pump curve x 3600 (head pumps); for a constant-power
     pump, ``peaking_factor`` x total demand. ``backup_h`` = ``pump_backup_h``
-    (default 0: no on-site generator unless you know better).
+    (default 0: no on-site generator unless you know better). For the hydraulics:
+    ``head_m`` = the curve's head at ``capacity_m3h`` and ``shutoff_head_m`` its head
+    at zero flow (both read off the curve, straight between its points), so a one-
+    or two-point curve is kept exactly and a multi-point one as its chord through
+    those two points; ``elevation_m`` of the suction node. The pipe ``~in`` runs from
+    the suction node (the link's start).
 Parallel links
     A second link between the same two nodes is split at its mid point by a
     zero-demand junction (see :func:`~networks.importers._common.add_edge_split_parallel`).
@@ -138,6 +150,37 @@ def _read_wn(path: Path, text: str, sections: dict[str, list[str]]):
     msg = " ".join(str(first).split()) or type(first).__name__
     raise NetworkError(f"cannot read EPANET file ({type(first).__name__}: {msg[:300]})",
                        where=str(path)) from None
+
+
+def _elevation(node) -> float:
+    """Ground elevation of a node (a reservoir's is its head)."""
+    z = getattr(node, "elevation", None)
+    if z is None:
+        z = getattr(node, "base_head", 0.0)
+    return float(z)
+
+
+def _pump_heads(pump, q_m3s: float) -> dict:
+    """``head_m`` at ``q_m3s`` and ``shutoff_head_m`` of a head pump's curve (straight
+    between its points, extended from the end segments); none for a power pump."""
+    if getattr(pump, "pump_type", "") != "HEAD":
+        return {}
+    try:
+        pts = sorted((float(q), float(h)) for q, h in pump.get_pump_curve().points)
+    except Exception:  # noqa: BLE001 - a curve WNTR cannot read
+        return {}
+    if not pts:
+        return {}
+    if len(pts) == 1:
+        return {"head_m": pts[0][1]}
+
+    def at(q: float) -> float:
+        k = 1 if q <= pts[1][0] else next((i for i in range(1, len(pts)) if q <= pts[i][0]),
+                                          len(pts) - 1)
+        (q0, h0), (q1, h1) = pts[k - 1], pts[k]
+        return h0 if q1 == q0 else h0 + (h1 - h0) * (q - q0) / (q1 - q0)
+
+    return {"head_m": at(q_m3s), "shutoff_head_m": at(0.0)}
 
 
 def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None,
@@ -253,15 +296,17 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
     g = nx.Graph()
     for n in wn.junction_name_list:
         g.add_node(nid(n), asset_class="junction", x_m=0.0, y_m=0.0, demand_m3h=demand[n],
-                   customers=demand[n] * per_m3h, critical=False)
+                   customers=demand[n] * per_m3h, critical=False,
+                   elevation_m=float(wn.get_node(n).elevation))
     n_res = len(wn.reservoir_name_list)
     res_cap = (float(reservoir_capacity_m3h) if reservoir_capacity_m3h is not None
                else peaking_factor * total / max(n_res, 1))
     if not (math.isfinite(res_cap) and res_cap >= 0):
         raise NetworkError(f"reservoir capacity must be >= 0, got {res_cap!r}", where=where)
-    for n, _ in wn.reservoirs():
+    for n, r in wn.reservoirs():
         g.add_node(nid(n), asset_class="treatment_plant", x_m=0.0, y_m=0.0,
-                   capacity_m3h=res_cap)
+                   capacity_m3h=res_cap, head_m=float(r.base_head),
+                   elevation_m=float(r.base_head))
     vols = {}
     for n, t in wn.tanks():
         try:
@@ -277,8 +322,11 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
     default_st = total_vol / total if total > 0 else 12.0
     st = float(storage_h) if storage_h is not None else default_st
     for n in vols:
+        t = wn.get_node(n)
         g.add_node(nid(n), asset_class="tank", x_m=0.0, y_m=0.0, volume_m3=vols[n],
-                   storage_h=st)
+                   storage_h=st, elevation_m=float(t.elevation),
+                   min_level_m=float(t.min_level), max_level_m=float(t.max_level),
+                   init_level_m=float(t.init_level))
     for n in wn.node_name_list:
         g.nodes[nid(n)]["x_m"], g.nodes[nid(n)]["y_m"] = xy(*raw[n])
 
@@ -292,6 +340,7 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
     mid_junction = {"asset_class": "junction", "demand_m3h": 0.0, "customers": 0.0,
                     "critical": False}
     closed = {"Closed", "CLOSED", "0"}
+    hw = str(wn.options.hydraulic.headloss).upper() == "H-W"
     for name, p in wn.pipes():
         u, v = p.start_node_name, p.end_node_name
         if u == v:
@@ -301,10 +350,11 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
                 and name not in controlled:
             dropped["closed"].append(name)
             continue
-        add_edge_split_parallel(g, nid(u), nid(v), f"WL:{name}",
-                                {"asset_class": "pipe", "length_m": float(p.length),
-                                 "diameter_m": float(p.diameter), "coords": line_coords(p)},
-                                mid_junction, split)
+        attrs = {"asset_class": "pipe", "length_m": float(p.length),
+                 "diameter_m": float(p.diameter), "coords": line_coords(p)}
+        if hw and math.isfinite(float(p.roughness)) and 1.0 <= float(p.roughness) <= 200.0:
+            attrs["roughness"] = float(p.roughness)
+        add_edge_split_parallel(g, nid(u), nid(v), f"WL:{name}", attrs, mid_junction, split)
     for name, val in wn.valves():
         u, v = val.start_node_name, val.end_node_name
         if u == v:
@@ -352,7 +402,8 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
         if ps in g:
             raise NetworkError(f"pump '{name}': id {ps} already used", where=where)
         g.add_node(ps, asset_class="pump_station", x_m=mx, y_m=my, capacity_m3h=cap,
-                   backup_h=float(pump_backup_h))
+                   backup_h=float(pump_backup_h), elevation_m=_elevation(wn.get_node(u)),
+                   **_pump_heads(p, cap / 3600.0))
         k_mid = int(np.searchsorted(cum, half))
         c_in = np.vstack([c[:k_mid], [(mx, my)]]) if k_mid > 0 else np.array([c[0], (mx, my)])
         c_out = np.vstack([[(mx, my)], c[k_mid:]])
@@ -369,7 +420,10 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
     meta = {
         "source": str(path), "format": "EPANET (read with WNTR)", "crs": crs_s,
         "scale_m_per_unit": k, "offset_m": [dx, dy],
-        "rules": {"peaking_factor": peaking_factor,
+        "rules": {"roughness": ("Hazen-Williams C from the file" if hw else
+                                f"not kept: the file's headloss formula is "
+                                f"{wn.options.hydraulic.headloss}"),
+                  "peaking_factor": peaking_factor,
                   "litres_per_person_day": litres_per_person_day,
                   "reservoir_capacity_m3h": res_cap, "tank_storage_h": st,
                   "pump_backup_h": pump_backup_h, "pump_capacity": pump_rule},

@@ -15,13 +15,19 @@ Transformers -> ``substation``
     switches tie to them) into one node ``PT:<trafo index>`` at the LV bus's
     location, ``voltage_kv`` = HV rating, ``capacity_mva`` = ``sn_mva`` (summed
     when several transformers share the merged bus). Three-winding transformers
-    are read the same way (HV, MV and LV buses merged).
+    are read the same way (HV, MV and LV buses merged). For the power flow the
+    station keeps the first transformer's ``vn_lv_kv``, ``vk_percent`` and
+    ``vkr_percent`` (parallel units of one type have the rating-weighted values of
+    one) and its off-nominal ratio ``tap_percent`` = ``tap_step_percent x (tap_pos -
+    tap_neutral)``, negated for a tap on the LV side (first order); no-load losses
+    and phase shift are not kept (they do not move voltage magnitudes much).
 Buses -> ``distribution_node``
     Every other group of merged buses is a node ``PB:<lowest bus index>``.
 External grids -> ``grid_supply``
-    A node ``PG:<index>`` at its bus, joined to that bus's node by a zero-length,
-    underground ``transmission_line`` ``PG:<index>~tie`` (the upstream grid is
-    outside the model, so the tie carries no length-based fragility).
+    A node ``PG:<index>`` at its bus (``vm_pu`` = the grid's set point), joined to
+    that bus's node by a zero-length, underground ``transmission_line``
+    ``PG:<index>~tie`` (the upstream grid is outside the model, so the tie carries
+    no length-based fragility).
     ``capacity_mw`` = ``grid_capacity_mw`` when given, else ``grid_margin``
     (default 1.2) x the peak load of the supply's component in the operated
     network, split equally between the supplies of that component: an intact
@@ -36,14 +42,16 @@ Loads -> ``power_load``
     pandapower's ``scaling`` is an operating point and is not applied unless
     ``apply_scaling``). ``customers`` (people) = ``demand_mw x
     customers_per_mw`` (default 1,000 per MW: a national peak of about 1 kW per
-    person). ``critical`` is False.
+    person). ``critical`` is False. ``q_mvar`` = ``q_mvar`` (scaled like ``p_mw``).
 Static generators
     Ignored: distributed PV/wind trips on loss of the grid (anti-islanding), so
     it is not a source of the twin; counted in ``meta``.
 Lines -> ``feeder_segment`` (``transmission_line`` above ``feeder_max_kv``)
     ``length_m`` = ``length_km x 1000``; ``overhead`` from the line's ``type``
     (``ol`` overhead, ``cs`` cable; unknown: True unless the std_type names a
-    cable, ``NA2XS``/``N2XS``/``NAYY``/``NYY``). The polyline from the line's
+    cable, ``NA2XS``/``N2XS``/``NAYY``/``NYY``). Impedances and rating as given:
+    ``r_ohm_per_km``, ``x_ohm_per_km``, ``c_nf_per_km``, ``max_i_ka`` (per circuit) and
+    ``parallel`` (circuits). The polyline from the line's
     geodata (first vertex at the from-bus), else straight. A line whose two
     buses were merged is dropped; a second line between the same two nodes is
     split at its mid point by a distribution node.
@@ -143,6 +151,38 @@ def _line_lonlat(net, idx: int) -> list[tuple[float, float]] | None:
     return None
 
 
+def _num(r, key: str) -> float | None:
+    v = r.get(key) if hasattr(r, "get") else None
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _line_physics(r) -> dict:
+    """Impedances, rating and circuits of a line row (the ones it gives)."""
+    out = {k: v for k in ("r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "max_i_ka")
+           if (v := _num(r, k)) is not None and v >= 0}
+    if out.get("max_i_ka") == 0:
+        del out["max_i_ka"]
+    par = _num(r, "parallel")
+    if par is not None and par >= 1:
+        out["parallel"] = int(par)
+    return out
+
+
+def _trafo_physics(r, lv_key: str, vk_key: str, vkr_key: str) -> dict:
+    """LV voltage, short-circuit voltages and off-nominal tap of a transformer row."""
+    out = {k: v for k, src in (("vn_lv_kv", lv_key), ("vk_percent", vk_key),
+                               ("vkr_percent", vkr_key)) if (v := _num(r, src)) is not None}
+    step, pos = _num(r, "tap_step_percent"), _num(r, "tap_pos")
+    if step is not None and pos is not None:
+        tap = step * (pos - (_num(r, "tap_neutral") or 0.0))
+        out["tap_percent"] = -tap if str(r.get("tap_side", "hv")).lower() == "lv" else tap
+    return out
+
+
 def from_pandapower(net_or_json_path, *, crs: str | None = None,
                     geodata_crs: str = "EPSG:4326", grid_margin: float = 1.2,
                     grid_capacity_mw: float | None = None, customers_per_mw: float = 1000.0,
@@ -202,17 +242,22 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
                 open_trafos.add(int(s["element"]))
     station: dict[int, list[tuple[str, float, float]]] = {}  # root -> [(id, kv, mva)]
     trafo_rows = []
+    trafo_physics: dict[str, dict] = {}
     if trafos is not None:
         for t, r in trafos.iterrows():
             if int(t) in open_trafos:
                 continue
             trafo_rows.append((f"PT:{t}", (int(r["hv_bus"]), int(r["lv_bus"])),
                                float(r["vn_hv_kv"]), float(r["sn_mva"]), int(r["lv_bus"])))
+            trafo_physics[f"PT:{t}"] = _trafo_physics(r, "vn_lv_kv", "vk_percent",
+                                                      "vkr_percent")
     if trafo3w is not None:
         for t, r in trafo3w.iterrows():
             trafo_rows.append((f"PT3:{t}", (int(r["hv_bus"]), int(r["mv_bus"]),
                                             int(r["lv_bus"])), float(r["vn_hv_kv"]),
                                float(r["sn_hv_mva"]), int(r["lv_bus"])))
+            trafo_physics[f"PT3:{t}"] = _trafo_physics(r, "vn_mv_kv", "vk_hv_percent",
+                                                       "vkr_hv_percent")
     for _tid, bs, _kv, _mva, _lv in trafo_rows:
         for b in bs[1:]:
             uf.union(bs[0], b)
@@ -261,7 +306,8 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             node = st[0][0]
             x, y = bus_xy[st[0][3]]
             g.add_node(node, asset_class="substation", x_m=float(x), y_m=float(y),
-                       voltage_kv=max(s[1] for s in st), capacity_mva=sum(s[2] for s in st))
+                       voltage_kv=max(s[1] for s in st), capacity_mva=sum(s[2] for s in st),
+                       **trafo_physics[node])
         else:
             node = f"PB:{root}"
             x, y = bus_xy[root]
@@ -299,7 +345,7 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
                                (g.nodes[v]["x_m"], g.nodes[v]["y_m"])])
         kv = float(net.bus.at[int(r["from_bus"]), "vn_kv"])
         attrs = {"length_m": float(r["length_km"]) * 1000.0, "overhead": bool(overhead),
-                 "coords": coords}
+                 "coords": coords, **_line_physics(r)}
         if kv > feeder_max_kv:
             attrs.update(asset_class="transmission_line", voltage_kv=kv)
         else:
@@ -308,6 +354,7 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
 
     scale = loads["scaling"].astype(float) if apply_scaling and "scaling" in loads else 1.0
     p_mw = (loads["p_mw"].astype(float) * scale).clip(lower=0.0)
+    q_mvar = loads["q_mvar"].astype(float).fillna(0.0) * scale if "q_mvar" in loads else None
     for ld, p in p_mw.items():
         b = int(loads.at[ld, "bus"])
         if uf.find(b) not in node_of:
@@ -316,6 +363,8 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
         lid = f"PLD:{ld}"
         g.add_node(lid, asset_class="power_load", x_m=float(x), y_m=float(y),
                    demand_mw=float(p), customers=float(p) * customers_per_mw, critical=False)
+        if q_mvar is not None:
+            g.nodes[lid]["q_mvar"] = float(q_mvar[ld])
         g.add_edge(bus_node(b), lid, id=f"{lid}~svc", asset_class="feeder_segment",
                    length_m=0.0, overhead=False)
 
@@ -327,7 +376,9 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             raise NetworkError(f"ext_grid {e}: bus {b} is out of service", where=where)
         gid = f"PG:{e}"
         x, y = bus_xy[b]
-        g.add_node(gid, asset_class="grid_supply", x_m=float(x), y_m=float(y), capacity_mw=0.0)
+        vm = float(r["vm_pu"]) if "vm_pu" in r and np.isfinite(r["vm_pu"]) else 1.0
+        g.add_node(gid, asset_class="grid_supply", x_m=float(x), y_m=float(y), capacity_mw=0.0,
+                   vm_pu=vm)
         g.add_edge(gid, bus_node(b), id=f"{gid}~tie", asset_class="transmission_line",
                    length_m=0.0, voltage_kv=float(net.bus.at[b, "vn_kv"]), overhead=False)
         supplies.append(gid)
