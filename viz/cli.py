@@ -173,6 +173,11 @@ def cmd_view(args) -> int:
     scene.p.add_slider_widget(lambda t: scene.update(t), [0.0, run.horizon_h], value=0.0,
                               title="time (h)", pointa=(0.35, 0.06), pointb=(0.75, 0.06),
                               style="modern", fmt="%.0f")
+    # the window writes nothing, so a SIGTERM may end it at once: the CLI turns TERM into
+    # an interrupt for the outputs' sake, which VTK's event loop would never deliver
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     scene.p.show(title=f"twin view - {run.title}")
     return 0
 

@@ -30,6 +30,7 @@ NETWORK_WORDS = {"power": "power line", "water": "water main", "roads": "road"}
 CREW_REPAIR_RGB = (20, 20, 20)
 CREW_TRAVEL_RGB = (255, 255, 255)
 CREW_HALO_RGB = (255, 255, 255)
+CREW_IDLE_RGB = (150, 150, 150)  # waiting for the next job
 CREW_RGB = CREW_REPAIR_RGB
 
 SEA_RGB = (70, 120, 185)

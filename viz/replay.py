@@ -96,6 +96,7 @@ def render_frames(run: RunData, times: np.ndarray, options: SceneOptions,
     use_offscreen()
     scene = Scene(run, options)
     try:
+        scene.prepare(times)
         for k, t in enumerate(times):
             scene.update(float(t))
             on_frame(k, scene.screenshot())
@@ -173,6 +174,8 @@ def write_side_by_side(runs: list[RunData], mp4: Path, *, fps: int = 12, frames:
     scenes = [Scene(r, dataclasses.replace(opt, panel_label=lb))
               for r, lb in zip(runs, labels, strict=True)]
     try:
+        for s in scenes:
+            s.prepare(times)
         with atomic_file(mp4) as tmp:
             wr = iio2.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
                                  quality=7, macro_block_size=2, pixelformat="yuv420p",

@@ -145,6 +145,7 @@ class Scene:
         self.transitions = st.state_transitions(ev, run.ids, restored_show_h=opt.restored_show_h)
         self._crew_ev = ev
         self.services: BlockService | None = None
+        self._crew_frames: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.people_out: float | None = None
         self._add_terrain()
         self._add_blocks()
@@ -160,11 +161,27 @@ class Scene:
         self.t = None
 
     def prepare(self, times_h) -> None:
-        """Compute who has service at the frame times a replay will show (once)."""
+        """Compute who has service and where the crews are at a replay's frame times
+        (once for all frames, instead of once per frame)."""
+        times = np.asarray(times_h, dtype=float)
+        if self.crews is not None:
+            _, xy, act = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy,
+                                        times, realization=self.realization)
+            self._crew_frames = (times, xy, act)
         if self.opt.service_layer and has_blocks(self.run):
             self.services = block_service(self.run, self.realization, np.asarray(times_h),
                                           transitions=st.state_transitions(
                                               self._crew_ev, self.run.ids))
+
+    def _crews_at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        cf = self._crew_frames
+        if cf is not None:
+            k = np.nonzero(np.abs(cf[0] - t) < 1e-9)[0]
+            if len(k):
+                return cf[1][k[0]], cf[2][k[0]]
+        _, xy, act = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy, [t],
+                                    realization=self.realization)
+        return xy[0], act[0]
 
     def _services_at(self, t: float) -> np.ndarray | None:
         """(b, 3) served fractions at ``t``: a prepared frame, or computed for ``t``."""
@@ -508,7 +525,8 @@ class Scene:
         if self.crews is not None:
             entries += [("Repair crews", None, None),
                         ("repairing", "crew", (look.CREW_REPAIR_RGB, look.CREW_HALO_RGB)),
-                        ("on the way", "crew", (look.CREW_TRAVEL_RGB, (40, 40, 40)))]
+                        ("on the way", "crew", (look.CREW_TRAVEL_RGB, (40, 40, 40))),
+                        ("waiting for a job", "crew", (look.CREW_IDLE_RGB, look.CREW_HALO_RGB))]
         if self.blocks is not None:
             entries += [("Homes (blocks) without", None, None),
                         ("power", "box", look.NO_POWER_RGB),
@@ -730,9 +748,7 @@ class Scene:
                 self._inset["eye"].points[:] = [[e[0] - c[0], e[1] - c[1], 2.0]]
                 self._inset["eye"].Modified()
         if self.crews is not None:
-            _, xy, act = st.crew_tracks(self._crew_ev, self.run.ids, self.run.access_xy, [t],
-                                        realization=self.realization)
-            xy, act = xy[0], act[0]
+            xy, act = self._crews_at(t)
             z = np.where(np.isfinite(xy[:, 0]), self._z(np.nan_to_num(xy[:, 0]),
                                                          np.nan_to_num(xy[:, 1])), np.nan)
             lx, ly = self._local(xy[:, 0], xy[:, 1])
@@ -742,8 +758,10 @@ class Scene:
                                    np.where(park, -1e5, z + 3 * self._z_lift)])
             travel = act == st.CREW_TRAVELLING
             self.crews.points[:] = pts
-            self.crews.point_data["rgb"][:] = np.where(travel[:, None], look.CREW_TRAVEL_RGB,
-                                                       look.CREW_REPAIR_RGB)
+            idle = act == st.CREW_IDLE
+            self.crews.point_data["rgb"][:] = np.where(
+                travel[:, None], look.CREW_TRAVEL_RGB,
+                np.where(idle[:, None], look.CREW_IDLE_RGB, look.CREW_REPAIR_RGB))
             self.crews.Modified()
             # the halo sits lower so the core's sphere is never hidden inside it
             self.crew_halo.points[:] = pts - [0, 0, 12.0 * self._z_lift]

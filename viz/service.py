@@ -61,19 +61,23 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
                   transitions=None) -> BlockService | None:
     """Block service of one realization at ``times_h`` (None without population blocks).
 
-    The kernel runs at each frame time and whenever a tank runs dry between frames;
-    tanks drain one storage hour per hour while their island holds no treatment
-    plant and refill at the same rate when it does (the engine's rule). Whether an
-    island is fed is looked at on those evaluations, so a tank starts to drain at
-    the first frame after it was cut off: frames a few hours apart can show it
-    dry up to one frame late.
+    The kernel runs at each wanted time, at each of the run's output times before
+    the last one wanted, and whenever a tank runs dry in between; tanks drain one
+    storage hour per hour while their island holds no treatment plant and refill at
+    the same rate when it does (the engine's rule). Whether an island is fed is
+    looked at on those evaluations, so a tank starts to drain at most one output
+    step (``output_step_h``) after it was cut off.
     """
     if not has_blocks(run):
         return None
     from twin.kernels.service import compute_service
 
     rp = run.replay
-    times = np.asarray(times_h, dtype=float)
+    wanted = np.asarray(times_h, dtype=float)
+    # evaluate on the run's output times too, so tanks drain on time whatever frames
+    # are asked for (one frame alone at 48 h must not find the tanks still full)
+    grid = np.unique(run.curves["time_h"].to_numpy(float))
+    times = np.unique(np.concatenate([wanted, grid[grid <= wanted.max(initial=0.0)]]))
     if transitions is None:
         ev = st.realization_events(run.events, realization)
         transitions = st.state_transitions(ev, run.ids)
@@ -117,7 +121,8 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
         while j < len(order) and times[order[j]] <= now:
             out[order[j]] = served[nodes]
             j += 1
-    return BlockService(times, out, np.asarray(rp["block_population"], float),
+    pick = np.searchsorted(times, wanted)
+    return BlockService(wanted, out[pick], np.asarray(rp["block_population"], float),
                         np.asarray(rp["block_xy"], float))
 
 

@@ -17,9 +17,10 @@ state               code  entered on
 ==================  ====  ===================================================================
 
 Crews: a crew's position is known at its jobs only (the depot is not logged). Before
-its first dispatch a crew stands at its first job's access node; between
-``crew_dispatched`` and ``repair_started`` it moves linearly from its previous
-position to the job's access node; it stays there until its next dispatch.
+its first dispatch a crew is not on the map (NaN: waiting at an unknown depot); from
+its first dispatch to its first ``repair_started`` it is shown at that job; between
+a later ``crew_dispatched`` and ``repair_started`` it moves linearly from its
+previous position to the job's access node; it stays there until its next dispatch.
 Times are hours since the scenario start.
 """
 
@@ -198,8 +199,9 @@ def crew_tracks(events: pd.DataFrame, ids: Sequence[str] | np.ndarray, access_xy
         if not kt:
             continue
         kt_a = np.asarray(kt)
-        xy[:, c, 0] = np.interp(times, kt_a, kx)
-        xy[:, c, 1] = np.interp(times, kt_a, ky)
+        before = times < kt_a[0]  # not dispatched yet: not on the map
+        xy[:, c, 0] = np.where(before, np.nan, np.interp(times, kt_a, kx))
+        xy[:, c, 1] = np.where(before, np.nan, np.interp(times, kt_a, ky))
     return names, xy, act
 
 

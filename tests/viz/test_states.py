@@ -54,8 +54,8 @@ def test_crew_moves_linearly_between_jobs():
             (0, 6.0, "C", "repair_started", "c1"), (0, 7.0, "C", "restored", "c1")])
     names, xy, act = st.crew_tracks(e, IDS, access, [0.0, 1.5, 3.5, 5.0, 6.5, 9.0])
     assert names == ["c1"]
-    # before the first job: at the first job (depot unknown)
-    assert np.allclose(xy[0, 0], [0, 0]) and np.allclose(xy[1, 0], [0, 0])
+    # before the first dispatch: not on the map (depot unknown); then at the first job
+    assert np.isnan(xy[0, 0]).all() and np.allclose(xy[1, 0], [0, 0])
     assert np.allclose(xy[2, 0], [0, 0])  # repaired A, waiting
     assert np.allclose(xy[3, 0], [50, 100])  # half-way from A to C
     assert np.allclose(xy[4, 0], [100, 200]) and np.allclose(xy[5, 0], [100, 200])
