@@ -18,6 +18,7 @@ from networks._builtin_geo import CityFrame, TerrainGrid, dry_direction
 from networks._builtin_population import Blocks
 from networks._builtin_roads import SPACING_M, RoadArrays
 from networks._builtin_util import id_width, kmeans, resilient_mesh, snap_unique
+from networks.schema import Q_PER_P, TYPICAL_LINE, TYPICAL_TRAFO, voltage_class
 
 PEOPLE_PER_SUBSTATION = 35_000.0
 #: average peak demand per person (kW), all sectors
@@ -29,6 +30,18 @@ FEEDER_OFFSET = np.array([4.0, 4.0])
 SUBSTATION_OFFSET = np.array([15.0, -15.0])
 #: standard 110 kV transformer ratings (MVA); a substation has two or more of one size
 MVA_UNITS = (40.0, 50.0, 63.0)
+#: feeders: 10 kV; a feeder segment is sized to carry its downstream peak at no more than
+#: this share of its rating (the planning margin that lets a feeder pick up part of a
+#: neighbour's load); several circuits where one cable is not enough (the feeders that
+#: leave a station along one street)
+FEEDER_KV = 10.0
+FEEDER_DESIGN_LOADING = 0.6
+#: 110/220 kV lines: double circuits, the norm for urban high-voltage lines (N-1)
+TRANSMISSION_CIRCUITS = 2
+#: on-load tap changers hold the 10 kV busbar near 10.5 kV (1.05 p.u., within GB/T
+#: 12325's +7 %): a ratio 5 % below nominal on the HV side **[check]** the utility's
+#: set point
+SUBSTATION_TAP_PERCENT = -5.0
 
 
 @dataclass
@@ -256,6 +269,44 @@ def build_power(frame: CityFrame, terrain: TerrainGrid, roads: RoadArrays, block
             need = sub_demand[k] / 0.9 * 1.5  # power factor 0.9, N-1 margin
             attrs["capacity_mva"] = float(max(2.0, np.ceil(need / unit[k])) * unit[k])
 
+    _electrical_parameters(parts, unit)
     return PowerResult(parts=parts, block_load=block_load, feeder_ids=np.array(feeder_ids),
                        feeder_xy=np.array(feeder_xy), plant_ids=plant_ids, plant_xy=plant_xy,
                        total_demand_mw=total_demand)
+
+
+def _electrical_parameters(parts: NetParts, unit: np.ndarray) -> None:
+    """Impedances, ratings and transformer data for the power flow (in place; no draws).
+
+    Lines take the typical pandapower standard types of :data:`networks.schema.
+    TYPICAL_LINE`; feeder segments get as many circuits as their downstream peak
+    needs (:data:`FEEDER_DESIGN_LOADING`), transmission lines
+    :data:`TRANSMISSION_CIRCUITS`; substations a 10 kV secondary, the short-circuit
+    voltages of the standard 110/10 kV unit of their size (:data:`TYPICAL_TRAFO`) and
+    the tap :data:`SUBSTATION_TAP_PERCENT`; loads a power factor of 0.95; sources hold
+    1.0 p.u.
+    """
+    down = {nid: float(a.get("demand_mw", 0.0)) for nid, a in parts.nodes}
+    feeders = [e for e in parts.edges if e[2]["asset_class"] == "feeder_segment"]
+    # feeders were added parent first (by distance from the station): children first here
+    for u, v, a in reversed(feeders):
+        down[u] = down.get(u, 0.0) + down[v]
+        r, x, c, i_max = TYPICAL_LINE[(bool(a["overhead"]), "mv")]
+        i_ka = down[v] * np.hypot(1.0, Q_PER_P) / (np.sqrt(3.0) * FEEDER_KV)
+        a.update(r_ohm_per_km=r, x_ohm_per_km=x, c_nf_per_km=c, max_i_ka=i_max,
+                 parallel=max(1, int(np.ceil(i_ka / (FEEDER_DESIGN_LOADING * i_max)))))
+    for _, _, a in parts.edges:
+        if a["asset_class"] == "transmission_line":
+            r, x, c, i_max = TYPICAL_LINE[(bool(a["overhead"]), voltage_class(a["voltage_kv"]))]
+            a.update(r_ohm_per_km=r, x_ohm_per_km=x, c_nf_per_km=c, max_i_ka=i_max,
+                     parallel=TRANSMISSION_CIRCUITS)
+    for nid, a in parts.nodes:
+        if a["asset_class"] == "power_load":
+            a["q_mvar"] = float(a["demand_mw"] * Q_PER_P)  # power factor 0.95 lagging
+        elif a["asset_class"] in ("power_plant", "grid_supply"):
+            a["vm_pu"] = 1.0
+        elif a["asset_class"] == "substation":
+            k = int(nid.rsplit("-", 1)[1]) - 1
+            _, vk, vkr = next(t for t in TYPICAL_TRAFO if unit[k] <= t[0])
+            a.update(vn_lv_kv=FEEDER_KV, vk_percent=vk, vkr_percent=vkr,
+                     tap_percent=SUBSTATION_TAP_PERCENT)

@@ -42,6 +42,21 @@ JUNCTIONS_PER_DISTRICT = 250
 #: low districts whose inlet is farther than this from a plant are boosted
 BOOST_DISTANCE_M = 3500.0
 WATER_OFFSET = np.array([-4.0, -4.0])
+#: hydraulic design (read only by ``service: {water: pressure_driven}``): pumps lift the
+#: highest customer of their zone to this service head plus a friction allowance
+#: **[check]** against the utility (GB 50282 asks about 28 m at the tap for six storeys)
+SERVICE_HEAD_M = 28.0
+FRICTION_ALLOWANCE_M = 15.0
+#: the least head of a booster pump (m)
+MIN_BOOSTER_HEAD_M = 10.0
+#: operating depth of a storage tank; its top water level is its zone's design grade
+#: **[check]**: service reservoirs and elevated tanks are typically 3-8 m deep
+TANK_DEPTH_M = 6.0
+#: Hazen-Williams C of the mains: new cast or ductile iron, 130-140 (EPANET 2.2 user
+#: manual, table 3.2); the lower end for pipes in service
+HAZEN_WILLIAMS_C = 130.0
+#: a pump's head at zero flow, per design head: EPANET's one-point curve (4/3)
+SHUTOFF_PER_DESIGN_HEAD = 4.0 / 3.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -395,9 +410,63 @@ def build_water(frame: CityFrame, terrain: TerrainGrid, roads: RoadArrays, block
         parts.node(tid, "tank", site, volume_m3=volume, storage_h=hours)
         pipe(tid, to, np.hypot(*(site - to_xy)), diam)
 
+    # -- hydraulic parameters (no random draws: the city is the same with or without them)
+    zone_of_tank = [int(d) for d in np.flatnonzero(is_hill)] + [-1] * (len(tanks) - int(
+        is_hill.sum()))
+    _hydraulics(parts, terrain, jz, lab, boosted, booster_of, n_wtp, zone_of_tank)
     powered_ids = tuple(wtp_ids + ps_ids)
     powered_xy = np.vstack([wtp_xy, np.array(pump_xy)])
     return WaterResult(parts=parts, block_junction=j_ids[bj], junction_ids=j_ids,
                        junction_xy=jxy, powered_ids=powered_ids, powered_xy=powered_xy,
                        total_demand_m3h=total_q)
 
+
+
+def _hydraulics(parts: NetParts, terrain: TerrainGrid, jz: np.ndarray, lab: np.ndarray,
+                boosted: np.ndarray, booster_of: dict[int, int], n_wtp: int,
+                zone_of_tank: list[int]) -> None:
+    """Elevations, heads and tank levels for the pressure-driven hydraulics (in place).
+
+    The trunk's design grade lifts the highest junction of the districts fed straight
+    from it to :data:`SERVICE_HEAD_M` plus :data:`FRICTION_ALLOWANCE_M`; the plants'
+    high-lift pumps deliver it from the clear well (at ground). A boosted district's
+    grade does the same for its own highest junction; its booster adds the difference
+    to the trunk's grade and one more allowance (at least :data:`MIN_BOOSTER_HEAD_M`).
+    Tanks are full at their zone's grade (:data:`TANK_DEPTH_M` deep, on their ground
+    when that is higher).
+    Pumps have the straight curve from 4/3 of the design head at no flow; pipes a
+    Hazen-Williams C of :data:`HAZEN_WILLIAMS_C`.
+    """
+    def grade(z_max: float) -> float:
+        return float(z_max) + SERVICE_HEAD_M + FRICTION_ALLOWANCE_M
+
+    direct = ~boosted[lab]
+    trunk = grade(jz[direct].max() if direct.any() else jz.max())
+    district = {d: grade(jz[lab == d].max()) for d in np.flatnonzero(boosted)}
+    # the trunk loses head on the way to a booster too: one more allowance
+    pump_head = {k: max(MIN_BOOSTER_HEAD_M, district[d] - trunk + FRICTION_ALLOWANCE_M)
+                 for d, k in booster_of.items()}
+    j = 0
+    tank_k = 0
+    pump_k = 0
+    for nid, a in parts.nodes:
+        cls = a["asset_class"]
+        z = float(terrain.z(np.array([a["x_m"]]), np.array([a["y_m"]]))[0])
+        if cls == "junction":
+            a["elevation_m"] = float(jz[j]) if nid.startswith("W-J-") else z
+            j += nid.startswith("W-J-")
+        elif cls == "treatment_plant":
+            a.update(elevation_m=z, head_m=z)
+        elif cls == "pump_station":
+            head = trunk - z if pump_k < n_wtp else pump_head[pump_k]
+            head = float(max(head, MIN_BOOSTER_HEAD_M))
+            a.update(elevation_m=z, head_m=head, shutoff_head_m=SHUTOFF_PER_DESIGN_HEAD * head)
+            pump_k += 1
+        elif cls == "tank":
+            d = zone_of_tank[tank_k]
+            top = district.get(d, trunk) if d >= 0 else trunk
+            a.update(elevation_m=float(max(z, top - TANK_DEPTH_M)), min_level_m=0.0,
+                     max_level_m=TANK_DEPTH_M, init_level_m=TANK_DEPTH_M)
+            tank_k += 1
+    for _, _, a in parts.edges:
+        a["roughness"] = HAZEN_WILLIAMS_C
