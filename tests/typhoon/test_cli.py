@@ -123,3 +123,18 @@ def test_observations_with_a_bad_quantity_are_refused(tmp_path, tracks_dir):
                       "--storm", "SAOLA:2023", "--observations", str(p),
                       "--out", str(tmp_path / "o")))
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("name", ["hindcast_hato.yaml", "hindcast_mangkhut.yaml"])
+def test_city_hindcast_scenarios_validate(name, tracks_dir):
+    """The README's city hindcasts (real tracks, size fitted to JMA radii) stay valid;
+    running them takes minutes, so CI validates them."""
+    import subprocess
+    import sys
+
+    root = tracks_dir.parents[1]
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "validate",
+                        str(root / "scenarios" / name)], cwd=root, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "hazards: typhoon" in r.stdout and "warning" not in r.stderr
