@@ -33,7 +33,7 @@ from viz.scene import (
     _stride,
     hypsometric_rgb,
 )
-from viz.service import block_service
+from viz.service import block_service, block_side_m
 
 
 def _blob(a: np.ndarray) -> dict:
@@ -146,6 +146,7 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     out["outcome"] = story.outcome_words(run, r, chosen=realization is not None)
     t0, tz = rp.get("t0_utc"), rp.get("timezone")
     out["clock"] = [story.clock_text(t, t0, tz) for t in times]
+    out["has_t0"] = t0 is not None
     # population blocks: bit k set when the block lacks network k (power, water, roads)
     bs = block_service(run, r, times, transitions=st.state_transitions(ev, run.ids))
     moments = story.key_moments(ev, run.ids, rp["asset_class"],
@@ -167,9 +168,10 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
         bits = lack[..., 0] | (lack[..., 1] << 1) | (lack[..., 2] << 2)
         bxy = bs.xy
         bpos = np.column_stack([bxy[:, 0] - origin[0], bxy[:, 1] - origin[1],
-                                zof(bxy[:, 0], bxy[:, 1]) - 0.2 * lift]).astype(np.float32)
+                                zof(bxy[:, 0], bxy[:, 1]) + 0.5 * lift]).astype(np.float32)
         out["blocks"] = {"pos": _blob(bpos.ravel()), "lack": _blob(bits.ravel()),
-                         "n": len(bxy),
+                         "n": len(bxy), "side": block_side_m(bxy),
+                         "alpha": int(look.BLOCK_ALPHA * 255),
                          "without": np.round(bs.people_without()).astype(int).tolist(),
                          "rgb": [list(look.NO_POWER_RGB), list(look.NO_WATER_RGB),
                                  list(look.NO_ROAD_RGB)]}
@@ -188,6 +190,10 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
         ground = run.ground_m(cx.ravel() + origin[0], cy.ravel() + origin[1]) * ex
         qd = np.clip(np.round(d / 0.02), 0, 255).astype(np.uint8)  # 2 cm steps
         qd[(d <= WET_M)] = 0
+        # below mean sea level is the sea, not a flood
+        centre = run.ground_m(cx[:-1, :-1] * 0.5 + cx[1:, 1:] * 0.5 + origin[0],
+                              cy[:-1, :-1] * 0.5 + cy[1:, 1:] * 0.5 + origin[1])
+        qd[:, centre < 0] = 0
         out["flood_edges_m"] = list(look.FLOOD_EDGES_M)
         out["flood_rgb"] = look.FLOOD_RGB.tolist()
         out["flood"] = {"nx": gx, "ny": gy,
@@ -206,7 +212,10 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
         tf = np.array(gust.transform, float)
         tf[[0, 1, 3, 4]] *= s
         cx, cy = _grid_corners_local(tf, gy, gx, origin)
+        # draped on the terrain a little above the water (as in the 3D scene)
+        wground = run.ground_m(cx.ravel() + origin[0], cy.ravel() + origin[1]) * ex + 2.5 * lift
         out["wind"] = {"nx": gx, "ny": gy, "z": wind_z,
+                       "ground": _blob(wground.astype(np.float32)),
                        "xy": _blob(np.stack([cx, cy], -1).astype(np.float32).ravel()),
                        "frame": [gust.frame_index(t) if t >= gust.times_h[0] - 1e-9 else -1
                                  for t in times],

@@ -53,14 +53,14 @@ GUST_EDGES_MPS = (17.2, 24.5, 32.7, 41.5, 51.0)
 GUST_WORDS = ("gale", "storm", "typhoon force", "severe typhoon force", "super typhoon force")
 GUST_RGB = np.array([(215, 200, 240), (175, 145, 225), (135, 90, 200), (95, 40, 160),
                      (55, 0, 105)], dtype=np.uint8)
-GUST_ALPHA = (0.25, 0.32, 0.4, 0.47, 0.55)
+GUST_ALPHA = (0.3, 0.4, 0.5, 0.58, 0.65)
 
 #: population blocks: what their people lack (drawn only where something is missing)
 NO_POWER_RGB = (35, 35, 45)
 NO_WATER_RGB = (150, 95, 35)
 NO_ROAD_RGB = (120, 120, 120)
 SERVED_RGB = (235, 235, 225)
-BLOCK_ALPHA = 0.55
+BLOCK_ALPHA = 0.65
 
 #: point assets drawn as large glyphs; other nodes as small points
 MAJOR = {"substation", "power_plant", "grid_supply", "treatment_plant", "pump_station", "tank",

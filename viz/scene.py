@@ -36,7 +36,7 @@ from viz.look import (  # noqa: F401  (re-exported: the HTML viewer and plots us
 )
 from viz.options import CAMERAS
 from viz.rundata import RunData
-from viz.service import BlockService, block_service, has_blocks
+from viz.service import BlockService, block_service, block_side_m, has_blocks
 
 #: share of the window width taken by the side panel (legend, gauge, storm inset)
 PANEL = 0.25
@@ -300,6 +300,9 @@ class Scene:
         self.water, self._water_ground = self._surface_grid(self.flood.transform, ny, nx)
         self.water.cell_data["rgba"] = np.zeros((ny * nx, 4), np.uint8)
         self.water_shown = self._cells_layer()
+        # below mean sea level is the sea (drawn with the terrain), not a flood
+        cx, cy = self.flood.cell_centres()
+        self._sea_cells = self.run.ground_m(cx.ravel(), cy.ravel()).reshape(cx.shape) < 0
 
     def _cells_layer(self):
         """A translucent layer showing only the coloured cells of a grid (set per frame):
@@ -327,15 +330,8 @@ class Scene:
         self.blocks = None
         if not (self.opt.service_layer and has_blocks(self.run)):
             return
-        from scipy.spatial import cKDTree
-
         xy = np.asarray(self.run.replay["block_xy"], float)
-        uniq = np.unique(xy, axis=0)  # blocks served by one node share its place
-        if len(uniq) > 1:
-            d, _ = cKDTree(uniq).query(uniq, k=2)
-            side = float(np.clip(np.median(d[:, 1]) * 0.9, 30.0, 500.0))
-        else:
-            side = 200.0
+        side = block_side_m(xy)
         h = side / 2
         lx, ly = self._local(xy[:, 0], xy[:, 1])
         z = self.run.ground_m(xy[:, 0], xy[:, 1]) * self.opt.exaggeration + 0.8 * self._z_lift
@@ -551,12 +547,14 @@ class Scene:
                         ("track so far / to come", "line", look.TRACK_PAST_RGB)]
         inset_top = 0.26 if self.eye is not None else 0.0
         avail = y - inset_top - 0.01
-        step = min(lh, avail / max(len(entries), 1))
+        n_head = sum(1 for _, kind, _ in entries if kind is None)
+        step = min(lh, avail / max(len(entries) + 0.25 * n_head, 1))
         size = max(7, int(min(fs - 1, step * h / 1.35)))
         sw = 0.09  # swatch width (panel units)
         ar = pw / h
         for text, kind, rgb in entries:
             if kind is None:
+                y -= 0.25 * step  # a little air above each heading
                 self._text(ren, text, 0.06, y, size, bold=True, valign="top")
             else:
                 yc = y - 0.5 * step
@@ -718,7 +716,7 @@ class Scene:
         if self.water is not None:
             depth = self.flood.at(t)
             depth = np.zeros(self.flood.values.shape[1:]) if depth is None else \
-                np.nan_to_num(depth, nan=0.0)
+                np.where(self._sea_cells, 0.0, np.nan_to_num(depth, nan=0.0))
             self.water.cell_data["rgba"][:] = _fortran(look.flood_rgba(depth))
             zc = (self._water_ground + _corner_max(depth)) * self.opt.exaggeration + 0.5
             self.water.points[:, 2] = zc.ravel(order="F")
@@ -776,7 +774,10 @@ class Scene:
         else:
             n_bad = int(np.count_nonzero((s != st.WORKING) & (s != st.RESTORED)))
             self.top_line.SetInput(f"components out of service: {n_bad:,}")
-        self.clock.SetInput(f"{story.clock_text(t, t0, tz)}   ·   {t:.1f} h after the start")
+        clock = story.clock_text(t, t0, tz)
+        if t0 is not None:
+            clock += f"   ·   {t:.1f} h after the start"
+        self.clock.SetInput(clock)
         cap = story.caption_at(self._moments, t)
         if cap is not None:
             c, more = cap

@@ -126,6 +126,18 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
                         np.asarray(rp["block_xy"], float))
 
 
+def block_side_m(xy: np.ndarray) -> float:
+    """Side (m) of the square a block is drawn as: 0.9 of the median spacing of the
+    distinct block places (blocks served by one node share its place)."""
+    from scipy.spatial import cKDTree
+
+    uniq = np.unique(np.asarray(xy, float), axis=0)
+    if len(uniq) < 2:
+        return 200.0
+    d, _ = cKDTree(uniq).query(uniq, k=2)
+    return float(np.clip(np.median(d[:, 1]) * 0.9, 30.0, 500.0))
+
+
 def check_against_curves(run: RunData, bs: BlockService, realization: int) -> float:
     """Largest difference between the rebuilt and the recorded system service fraction."""
     rec = np.array([run.service_at(t, realization) for t in bs.times_h])

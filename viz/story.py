@@ -29,7 +29,8 @@ def clock_text(t_h: float, t0_utc: object = None, timezone: object = None) -> st
 
     With the real start time (``t0_utc``) the date and local time with its zone
     ("Tue 29 Aug 14:20 CST (Asia/Shanghai)"); without a zone, UTC; without a start
-    time the day and hour since the start ("day 2, 14:20").
+    time the hours, day and hour since the start ("38.3 h after the start (day 2,
+    14:20)").
     """
     t0 = _t0(t0_utc)
     if t0 is not None:
@@ -41,7 +42,8 @@ def clock_text(t_h: float, t0_utc: object = None, timezone: object = None) -> st
         return f"{wall:%a %d %b %H:%M} UTC"
     day, hh = divmod(float(t_h), 24.0)
     minutes = int(round(hh * 60)) % (24 * 60)
-    return f"day {int(day) + 1}, {minutes // 60:02d}:{minutes % 60:02d} after the start"
+    return (f"{float(t_h):.1f} h after the start (day {int(day) + 1}, "
+            f"{minutes // 60:02d}:{minutes % 60:02d})")
 
 
 def short_time(t_h: float, t0_utc: object = None, timezone: object = None) -> str:

@@ -66,7 +66,7 @@ def test_crew_moves_linearly_between_jobs():
 def test_clock_shows_scenario_and_wall_clock_time():
     from viz.scene import clock_text
 
-    assert clock_text(25.5) == "day 2, 01:30 after the start"
+    assert clock_text(25.5) == "25.5 h after the start (day 2, 01:30)"
     assert clock_text(6.0, "2023-09-01T00:00:00Z") == "Fri 01 Sep 06:00 UTC"
     # local time with the zone from the run's metadata (UTC+8, no DST)
     assert clock_text(6.0, "2023-09-01T00:00:00Z", "Asia/Shanghai") == \
