@@ -160,7 +160,12 @@ def _warn_unsupplied(net: LifelineNetwork, pre: str) -> None:
     import warnings
 
     for kind, g in net.graphs.items():
-        if kind == NetworkKind.ROADS or g.number_of_nodes() == 0:
+        if g.number_of_nodes() == 0:
+            warnings.warn(f"{pre}the {kind.value} network is empty: it is not modelled, and its "
+                          "service curve reads 0 % (and pulls down the system curve)",
+                          InputWarning, stacklevel=3)
+            continue
+        if kind == NetworkKind.ROADS:
             continue  # roads are served by reachability from depots, not by sources
         sources = [c.value for c, spec in CLASS_SPECS.items()
                    if spec.network == kind and spec.is_source and not spec.is_edge]

@@ -257,9 +257,11 @@ def test_import_of_a_single_network_works(tmp_path):
     r = twin("import", "--pandapower", ROOT / "data" / "networks" / "mv_oberrhein.json",
              "--out", out)
     assert r.returncode == 0, r.stderr
+    assert "the water network is empty: it is not modelled" in r.stderr  # said, not silent
     from networks.io import load_city
 
-    net = load_city(out)
+    with pytest.warns(UserWarning, match="water network is empty"):
+        net = load_city(out)
     assert net.graphs["water"].number_of_nodes() == 0
     assert net.graphs["power"].number_of_nodes() > 100
 
