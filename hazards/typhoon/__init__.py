@@ -11,11 +11,12 @@ Public API::
 Module map, in the order a scenario's parameters travel: :mod:`.config` (the scenario
 block), :mod:`.readers` (one module per best-track format) -> :mod:`.track` (the track
 model) -> :mod:`.track_transforms` (what-ifs) -> :mod:`.timeline` (the storm on the
-scenario's clock) -> :mod:`.wind` (profile parameters and drivers) -> :mod:`.wind_kernels`
-(numba); :mod:`.exposure` (roughness and gust factors), :mod:`.rain` (rain and surge),
+scenario's clock) -> :mod:`.wind` (profile parameters and drivers; :mod:`.wind_radii`
+fits the profile to the track's wind radii) -> :mod:`.wind_kernels` (numba);
+:mod:`.exposure` (roughness and gust factors), :mod:`.rain` (rain and surge),
 :mod:`.compound` (the rain-driven flood), :mod:`.hazard` (the scenario hazard that ties
-them together), :mod:`.cli` (``twin wind``); constants with their sources in
-``data/wind_constants.yaml``.
+them together), :mod:`.cli` (``twin wind``), :mod:`.hindcast` (``--observations``);
+constants with their sources in ``data/wind_constants.yaml``.
 """
 
 from __future__ import annotations
