@@ -11,10 +11,12 @@ import pandas as pd
 
 from common.names import NETWORKS, SERIES, SYSTEM
 from common.stats import median, quantile
+from viz import look, story
 from viz import states as st
 from viz.curves import COLORS, save_recovery_png
 from viz.rundata import RunData
 from viz.scene import NETWORK_RGB, STATE_RGB
+from viz.service import block_service, has_blocks
 
 
 def _plt():
@@ -70,7 +72,7 @@ def loss_figure(loss: pd.DataFrame, title: str):
         ax.set_xlabel(label + " at the horizon")
         ax.set_ylabel("exceedance probability P(L ≥ x)")
         ax.set_ylim(0, 1.05)
-        ax.set_title(f"loss exceedance ({len(x)} realizations)")
+        ax.set_title(f"loss exceedance ({len(x)} simulated outcomes)")
         ax.grid(alpha=0.3)
     fig.suptitle(f"{title} — losses")
     fig.tight_layout()
@@ -96,7 +98,7 @@ def damage_map_figure(run: RunData, time_h: float, realization: int):
     plt = _plt()
     rp = run.replay
     s = st.component_states(run.events, run.ids, [time_h], realization=realization)[0]
-    fig, ax = plt.subplots(figsize=(10, 9))
+    fig, ax = plt.subplots(figsize=(12.5, 9))
     if "terrain_elevation_m" in rp:
         from viz.scene import hypsometric_rgb
 
@@ -107,11 +109,23 @@ def damage_map_figure(run: RunData, time_h: float, realization: int):
     if flood is not None:
         d = flood.at(time_h)
         d = np.zeros(flood.values.shape[1:]) if d is None else np.nan_to_num(d, nan=0.0)
+        cx, cy = flood.cell_centres()
+        d = np.where(run.ground_m(cx.ravel(), cy.ravel()).reshape(d.shape) < 0, 0.0, d)
         a, _, c, _, e, f = flood.transform
         ny, nx = d.shape
         ext = (c, c + a * nx, f + e * ny, f) if e < 0 else (c, c + a * nx, f, f + e * ny)
-        ax.imshow(np.ma.masked_less_equal(d, 0.05), extent=ext, cmap="Blues", vmin=0, vmax=2,
-                  alpha=0.75, origin="upper" if e < 0 else "lower")
+        # the depth classes of every view (legend in metres); the sea is not a flood
+        ax.imshow(look.flood_rgba(d), extent=ext, origin="upper" if e < 0 else "lower",
+                  interpolation="nearest")
+    served = None
+    if has_blocks(run):
+        served = block_service(run, realization, np.array([time_h])).served[0]
+        rgba = look.block_rgba(served)
+        on = rgba[:, 3] > 0
+        bxy = np.asarray(rp["block_xy"], float)
+        if on.any():
+            ax.scatter(bxy[on, 0], bxy[on, 1], s=14, marker="s", c=rgba[on, :3] / 255,
+                       alpha=look.BLOCK_ALPHA, linewidths=0, zorder=2)
     o, xy = rp["line_offsets"], rp["line_xy"]
     is_edge = rp["is_edge"].astype(bool)
     net = rp["network"].astype(str)
@@ -131,15 +145,30 @@ def damage_map_figure(run: RunData, time_h: float, realization: int):
         pts.plot(ax=ax, color=STATE_RGB[s[nodes]] / 255, markersize=14, edgecolor="k",
                  linewidth=0.3, zorder=5)
     handles = [Line2D([], [], color=STATE_RGB[k] / 255, marker="o", ls="-", lw=2, label=name)
-               for k, name in enumerate(st.STATES) if k]
-    handles += [Line2D([], [], color=np.array(c) / 255, lw=1.5, label=k)
+               for k, name in enumerate(look.STATE_WORDS) if k]
+    handles += [Line2D([], [], color=np.array(c) / 255, lw=1.5, label=look.NETWORK_WORDS[k])
                 for k, c in NETWORK_RGB.items()]
-    ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9)
-    counts = ", ".join(f"{name} {int((s == k).sum())}" for k, name in enumerate(st.STATES) if k)
-    ax.set_title(f"{run.title}\nstates at t = {time_h:g} h, realization {realization}: {counts}",
-                 fontsize=10)
+    if served is not None:
+        handles += [Line2D([], [], color=np.array(c) / 255, marker="s", ls="", alpha=0.7,
+                           label=f"homes without {w}")
+                    for c, w in ((look.NO_POWER_RGB, "power"), (look.NO_WATER_RGB, "water"),
+                                 (look.NO_ROAD_RGB, "road access"))]
+    if flood is not None:
+        edges = look.FLOOD_EDGES_M
+        handles += [Line2D([], [], color=look.FLOOD_RGB[k] / 255, marker="s", ls="",
+                           label=f"flood {edges[k]:g}–{edges[k + 1]:g} m" if k + 1 < len(edges)
+                           else f"flood over {edges[k]:g} m") for k in range(len(edges))]
+    # the legend beside the map, not on the city
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              framealpha=0.9)
+    counts = ", ".join(f"{name} {int((s == k).sum()):,}"
+                       for k, name in enumerate(look.STATE_WORDS) if k)
+    when = story.clock_text(time_h, rp.get("t0_utc"), rp.get("timezone"))
+    ax.set_title(f"{run.title}\n{when}, outcome no. {realization + 1} of "
+                 f"{len(run.realizations)}: {counts}", fontsize=10)
     ax.set_xlabel(f"x (m, {rp['crs']})")
     ax.set_ylabel("y (m)")
+    ax.ticklabel_format(useOffset=False, style="plain")
     ax.set_aspect("equal")
     fig.tight_layout()
     return fig
@@ -190,7 +219,7 @@ def crew_timeline_figure(run: RunData, realization: int):
     ax.set_xlabel("time since scenario start (h)")
     ax.grid(axis="x", alpha=0.3)
     n_done = int(jobs.restored_h.notna().sum())
-    ax.set_title(f"{run.title} — crew timeline, realization {realization} "
+    ax.set_title(f"{run.title} — crew timeline, outcome no. {realization + 1} "
                  f"({len(jobs)} jobs, {n_done} finished; light: travel, dark: repair)",
                  fontsize=10)
     fig.tight_layout()
@@ -313,14 +342,16 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     files.append(csv)
     # the table as a figure: medians only, one row per network and one for the system
     cells = readable_metric_rows(table)
-    fig, ax = plt.subplots(figsize=(13, 0.42 * len(cells) + 1.5))
+    fig, ax = plt.subplots(figsize=(13, 0.32 * len(cells) + 0.9))
     ax.axis("off")
-    t = ax.table(cellText=cells, colLabels=list(READABLE_HEADERS), loc="center",
+    t = ax.table(cellText=cells, colLabels=list(READABLE_HEADERS), loc="upper center",
                  cellLoc="right", colLoc="center")
     t.auto_set_font_size(False)
     t.set_fontsize(9)
     t.scale(1, 1.4)
-    for (row, _), cell in t.get_celld().items():
+    for (row, col), cell in t.get_celld().items():
+        if col < 2 and row > 0:
+            cell.get_text().set_horizontalalignment("left")
         if row == 0:
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#e8eef4")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from viz import story
 from viz.rundata import RunData, RunDirError
 from viz.scene import Scene, SceneOptions
 
@@ -189,8 +190,9 @@ def write_side_by_side(runs: list[RunData], mp4: Path, *, fps: int = 12, frames:
                     for s in scenes:
                         if base is not None and s is not scenes[0] and s.people_out is not None:
                             d = s.people_out - base
-                            s.set_panel_note(f"{d:+,.0f} people without service vs "
-                                             f"{labels[0]}".replace("-", "\u2212"))
+                            sign = "\u2212" if d < 0 else "+"
+                            s.set_panel_note(f"{sign}{story.people(abs(d))} people without "
+                                             f"service vs {labels[0]}")
                         imgs.append(s.screenshot()[:, :, :3])
                     wr.append_data(np.concatenate(imgs, axis=1))
                     if progress is not None:
