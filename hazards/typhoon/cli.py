@@ -63,6 +63,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                              "(Holland et al. 2010) when it has any, else Holland (2008)")
     parser.add_argument("--exposure", choices=["open_terrain", "marine"], default="open_terrain",
                         help="roughness of all points (default: open terrain, z0 = 0.03 m)")
+    parser.add_argument("--dem", help="a projected DEM: speed-up of the wind at --sites on "
+                                      "hills and ridges (AS/NZS 1170.2 hill-shape multiplier)")
     parser.add_argument("--observations",
                         help="station observations CSV (site, lon, lat, quantity, speed_mps"
                              "[, height_m][, z0_m]): writes validation.csv and prints the bias "
@@ -72,8 +74,31 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true")
 
 
-def _read_sites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, lon, lat) of the sites file."""
+#: optional per-site columns of --sites: (lowest, highest) accepted value
+SITE_COLUMNS = {"height_m": (1.0, 500.0), "z0_m": (1e-5, 3.0), "elevation_m": (-500.0, 9000.0)}
+
+
+def _site_extras(df, path: Path) -> dict[str, np.ndarray]:
+    """The optional per-site columns (:data:`SITE_COLUMNS`) present in ``df``, checked."""
+    import pandas as pd
+
+    cols = {str(c).strip().lower(): c for c in df.columns}
+    out = {}
+    for name, (lo, hi) in SITE_COLUMNS.items():
+        if name not in cols:
+            continue
+        v = pd.to_numeric(df[cols[name]], errors="coerce").to_numpy(float)
+        bad = ~(np.isfinite(v) & (v >= lo) & (v <= hi))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise HazardError(f"{name} {df[cols[name]].iloc[i]!r} must be a number in "
+                              f"[{lo:g}, {hi:g}]", where=f"{path}:{i + 2}")
+        out[name] = v
+    return out
+
+
+def _read_sites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(ids, lon, lat, optional columns) of the sites file."""
     if not path.is_file():
         raise HazardError("sites file not found", where=str(path))
     if path.suffix.lower() == ".csv":
@@ -98,7 +123,7 @@ def _read_sites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if np.any(np.abs(lat) > 90):
             i = int(np.argmax(np.abs(lat) > 90))
             raise HazardError(f"latitude {lat[i]} outside [-90, 90]", where=f"{path}:{i + 2}")
-        return df[cols["site"]].astype(str).to_numpy(), lon, lat
+        return df[cols["site"]].astype(str).to_numpy(), lon, lat, _site_extras(df, path)
     import geopandas as gpd
 
     try:
@@ -117,7 +142,7 @@ def _read_sites(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ll = gdf.to_crs("EPSG:4326").geometry
     idcol = next((c for c in ("site", "id") if c in gdf.columns), None)
     ids = gdf[idcol].astype(str).to_numpy() if idcol else np.arange(len(gdf)).astype(str)
-    return ids, ll.x.to_numpy(float), ll.y.to_numpy(float)
+    return ids, ll.x.to_numpy(float), ll.y.to_numpy(float), _site_extras(gdf, path)
 
 
 def _grid(spec: str, res_deg: float, max_cells: int) -> tuple[tuple, tuple[int, int], str]:
@@ -211,20 +236,22 @@ def run(args: argparse.Namespace) -> int:
     gfac = float(c.gust_factor_for(z0))
 
     obs = read_observations(args.observations) if args.observations else None
+    dem = _read_dem(Path(args.dem)) if args.dem else None
     grid = _grid(args.grid, args.grid_res_deg, args.grid_max_cells) if args.grid else None
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         if sites is not None:
-            ids, lon, lat = sites
-            s, g = wind_at_sites(steps, lat, lon, site_factor=fac, site_gust=gfac)
+            ids, lon, lat, extra = sites
+            sfac, sgust, cols = _site_factors(extra, z0, lon, lat, dem)
+            s, g = wind_at_sites(steps, lat, lon, site_factor=sfac, site_gust=sgust)
             kmax = np.argmax(g, axis=0) if len(times) else np.zeros(len(ids), int)
             tstr = np.datetime_as_string(times, unit="s")
             pd.DataFrame({
                 "site": ids, "lon": lon, "lat": lat,
                 "max_gust_mps": g.max(axis=0), "max_sustained_mps": s.max(axis=0),
-                "time_of_max_utc": [tstr[k] + "Z" for k in kmax],
+                "time_of_max_utc": [tstr[k] + "Z" for k in kmax], **cols,
             }).to_csv(tmp / "sites.csv", index=False, float_format="%.3f")
             T, n = s.shape
             pd.DataFrame({
@@ -280,3 +307,38 @@ def _write_validation(path: Path, obs, steps, z0_default: float) -> None:
     print(f"hindcast ({steps.profile}): {sm['n']} observations, bias {sm['bias_mps']:+.1f} m/s "
           f"({sm['bias_rel']:+.0%}), median absolute error {sm['median_abs_error_mps']:.1f} m/s "
           f"({sm['median_abs_error_rel']:.0%})")
+
+
+def _read_dem(path: Path):
+    """The DEM of ``--dem`` (projected; rasters' shared rules and one-line errors)."""
+    from common.rasters import read_raster
+
+    return read_raster(path, "DEM", projected=True, error=HazardError)
+
+
+def _site_factors(extra: dict, z0_default: float, lon: np.ndarray, lat: np.ndarray, dem
+                  ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Per-site sustained and gust factors from the sites' own ``z0_m`` and ``height_m``
+    (log profile) and, with ``--dem``, the topographic multiplier; plus the columns to
+    report in ``sites.csv``."""
+    from hazards.typhoon.constants import load_constants
+    from hazards.typhoon.hindcast import height_factor
+
+    c = load_constants()
+    n = len(lon)
+    z0 = extra.get("z0_m", np.full(n, z0_default))
+    height = extra.get("height_m", np.full(n, 10.0))
+    fac = c.sustained_roughness_factor(z0) * height_factor(height, z0)
+    cols = {k: v for k, v in extra.items()}
+    if dem is not None:
+        from pyproj import Transformer
+
+        from hazards.typhoon.topography import hill_multiplier
+
+        x, y = Transformer.from_crs("EPSG:4326", dem.crs, always_xy=True).transform(lon, lat)
+        mh = hill_multiplier(dem.values, dem.transform, np.asarray(x), np.asarray(y),
+                             height_m=height)
+        fac = fac * mh
+        cols["elevation_m"] = dem.sample(np.asarray(x), np.asarray(y))
+        cols["topographic_multiplier"] = mh
+    return fac, c.gust_factor_for(z0), cols

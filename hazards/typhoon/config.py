@@ -141,6 +141,9 @@ class TyphoonConfig(BaseModel):
     far_km: float = Field(300.0, gt=0)
     roughness: RoughnessSpec = Field(default_factory=RoughnessSpec)
     edge_sample_m: float = Field(250.0, gt=0)
+    topography: Literal["none", "as_nzs_1170_2"] = Field(
+        "none", description="as_nzs_1170_2: speed-up on hills and ridges from the city's DEM "
+                            "(hill-shape multiplier, hazards.typhoon.topography)")
     grid_max_cells: int = Field(40_000, ge=4, le=MAX_GRID_CELLS)
     surge: SurgeSpec | None = None
     flood: dict[str, Any] | None = Field(

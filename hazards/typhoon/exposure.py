@@ -48,10 +48,30 @@ class Exposure:
             return self._dem_land_mask(np.asarray(x), np.asarray(y), crs)
         return self._landuse(np.asarray(x), np.asarray(y), crs)
 
+    topography: str = "none"
+
     def factors(self, z0_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sustained-wind factor, gust factor) for roughness lengths ``z0_m``."""
         c = load_constants()
         return c.sustained_roughness_factor(z0_m), c.gust_factor_for(z0_m)
+
+    def speed_up(self, x: np.ndarray, y: np.ndarray, crs: str) -> np.ndarray:
+        """Topographic multiplier of the wind at projected points (1 without ``topography``
+        or without the city's DEM; see :mod:`hazards.typhoon.topography`)."""
+        terr = self.terrain
+        if self.topography == "none":
+            return np.ones(len(x))
+        if terr is None:
+            raise HazardError("topography 'as_nzs_1170_2' needs the city's DEM",
+                              where="typhoon topography")
+        from hazards.typhoon.topography import hill_multiplier
+
+        if terr.crs != crs:
+            from pyproj import Transformer
+
+            x, y = Transformer.from_crs(crs, terr.crs, always_xy=True).transform(x, y)
+        return hill_multiplier(terr.elevation_m, tuple(terr.transform), np.asarray(x),
+                               np.asarray(y))
 
     def _dem_land_mask(self, x: np.ndarray, y: np.ndarray, crs: str) -> np.ndarray:
         terr = self.terrain

@@ -24,7 +24,8 @@ From the block to the wind field, in the order :meth:`TyphoonHazard.compute` run
 5. :func:`~.wind.storm_steps` turns the track into the profile's parameters per step
    (``profile``, ``rmw_model``, ``coriolis``);
 6. :func:`hazards.sampling.sample_sites` places points along the sites (every
-   ``edge_sample_m`` on edges), :mod:`.exposure` gives each its roughness factors;
+   ``edge_sample_m`` on edges), :mod:`.exposure` gives each its roughness factors
+   and, with ``topography``, the speed-up on hills (:mod:`.topography`);
 7. :func:`~.wind.wind_at_sites` (the numba kernel) computes the wind at the points,
    reduced to the maximum per site.
 
@@ -93,7 +94,8 @@ class TyphoonHazard:
         self._landuse_path = self._resolve(rough.landuse_raster) if rough.landuse_raster else None
         if self._landuse_path is not None and not self._landuse_path.is_file():
             raise HazardError("land-use raster not found", where=str(self._landuse_path))
-        self.exposure = Exposure(rough, context.terrain, self._landuse_path)
+        self.exposure = Exposure(rough, context.terrain, self._landuse_path,
+                                 topography=config.topography)
         self._surge_path = (self._resolve(config.surge.file)
                             if config.surge is not None and config.surge.file else None)
         if self._surge_path is not None and not self._surge_path.is_file():
@@ -241,6 +243,7 @@ class TyphoonHazard:
             pts.x, pts.y)
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         fac, gfac = self.exposure.factors(self.exposure.z0_at(pts.x, pts.y, sites.crs))
+        fac = fac * self.exposure.speed_up(pts.x, pts.y, sites.crs)
         T, n = len(tl.times_h), len(sites)
         sust = np.zeros((T, n), dtype=np.float32)
         gust = np.zeros((T, n), dtype=np.float32)
@@ -304,6 +307,8 @@ class TyphoonHazard:
         z0 = self.exposure.z0_at((a * col + b * row + c0).ravel(),
                                  (d * col + e * row + f0).ravel(), crs)
         fac, gfac = self.exposure.factors(z0)
+        fac = fac * self.exposure.speed_up((a * col + b * row + c0).ravel(),
+                                           (d * col + e * row + f0).ravel(), crs)
         _, g = wind_at_sites(steps, lat.ravel(), lon.ravel(), site_factor=fac, site_gust=gfac,
                              inflow_deg=self.config.inflow_deg,
                              max_distance_km=self.config.max_distance_km)

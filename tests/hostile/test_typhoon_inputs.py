@@ -202,3 +202,21 @@ def test_twin_wind_bad_observations_are_refused(tmp_path, rows, needles):
              "SAOLA:2023", "--observations", obs, "--out", tmp_path / "out")
     one_line_exit_2(r, *needles)
     nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize(("sites", "dem", "needles"), [
+    ("site,lon,lat,height_m\nA,129.5,20.5,-5\n", None, ("sites.csv:2", "height_m")),
+    ("site,lon,lat,z0_m\nA,129.5,20.5,nan\n", None, ("sites.csv:2", "z0_m")),
+    ("site,lon,lat\nA,129.5,20.5\n", "not a raster", ("dem.tif", "DEM")),
+])
+def test_twin_wind_bad_site_columns_and_dem_are_refused(tmp_path, sites, dem, needles):
+    (tmp_path / "sites.csv").write_text(sites)
+    extra = []
+    if dem is not None:
+        (tmp_path / "dem.tif").write_text(dem)
+        extra = ["--dem", tmp_path / "dem.tif"]
+    r = twin("wind", "--track", csv_track(tmp_path, GOOD_ROWS), "--storm", "", "--format",
+             "csv", "--wind-averaging", "1min", "--sites", tmp_path / "sites.csv",
+             "--out", tmp_path / "out", *extra)
+    one_line_exit_2(r, *needles)
+    nothing_written(tmp_path)

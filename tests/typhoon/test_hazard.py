@@ -267,3 +267,24 @@ def test_track_with_radii_is_fitted_and_not_cut_inside_its_size(tracks_dir):
         f = hz.compute(make_sites([CITY, (113.6, 27.8)]))  # the city; 610 km north of it
     assert f.meta["profile"] == "holland2010_radii" and f.meta["size_from_wind_radii"]
     assert f.intensity[SUST][:, 1].max() > 5.0  # beyond 500 km, inside the storm's R30
+
+
+def test_topographic_speed_up_from_the_city_dem(tracks_dir):
+    from hazards.typhoon.topography import hill_multiplier
+
+    x0, y0 = _xy(113.55, 22.35)
+    xs = (np.arange(600) + 0.5) * 10.0
+    elev = np.tile(np.maximum(0.0, 100.0 * (1 - np.abs(xs - 3000.0) / 1000.0)), (600, 1))
+    tr = (10.0, 0.0, x0, 0.0, -10.0, y0)
+    terr = Terrain(elev, tr, CRS)
+    to_ll = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    crest = to_ll.transform(x0 + 3005.0, y0 - 3000.0)
+    sites = make_sites([crest])
+    plain = TyphoonHazard.from_config(saola_config(grid_max_cells=100),
+                                      context(tracks_dir, terrain=terr)).compute(sites)
+    hill = TyphoonHazard.from_config(saola_config(grid_max_cells=100, topography="as_nzs_1170_2"),
+                                     context(tracks_dir, terrain=terr)).compute(sites)
+    mh = hill_multiplier(elev, tr, np.array([x0 + 3005.0]), np.array([y0 - 3000.0]))[0]
+    assert mh > 1.1
+    np.testing.assert_allclose(hill.intensity[SUST].max(), plain.intensity[SUST].max() * mh,
+                               rtol=1e-3)
