@@ -307,6 +307,8 @@ def _electrical_parameters(parts: NetParts, unit: np.ndarray) -> None:
             a["vm_pu"] = 1.0
         elif a["asset_class"] == "substation":
             k = int(nid.rsplit("-", 1)[1]) - 1
-            _, vk, vkr = next(t for t in TYPICAL_TRAFO if unit[k] <= t[0])
+            _, vk, vkr, pfe, i0 = next(t for t in TYPICAL_TRAFO if unit[k] <= t[0])
+            n_units = a["capacity_mva"] / unit[k]  # parallel units: losses add up
             a.update(vn_lv_kv=FEEDER_KV, vk_percent=vk, vkr_percent=vkr,
+                     pfe_kw=float(pfe * n_units), i0_percent=i0,
                      tap_percent=SUBSTATION_TAP_PERCENT)

@@ -100,10 +100,12 @@ _LINE_PHYSICS = (_f("r_ohm_per_km", required=False), _f("x_ohm_per_km", required
                  _f("c_nf_per_km", required=False), _f("max_i_ka", lo=1e-6, required=False),
                  _f("parallel", int, 1, required=False, default=1))
 #: HV/MV transformer of a substation: LV voltage, short-circuit voltage and its resistive
-#: part (percent of the rating ``capacity_mva``), off-nominal tap on the HV side (percent)
+#: part (percent of the rating ``capacity_mva``), iron losses and no-load current,
+#: off-nominal tap on the HV side (percent)
 _TRAFO_PHYSICS = (_f("vn_lv_kv", lo=0.1, required=False, default=10.0),
                   _f("vk_percent", lo=0.1, hi=50.0, required=False),
                   _f("vkr_percent", hi=10.0, required=False),
+                  _f("pfe_kw", required=False), _f("i0_percent", hi=10.0, required=False),
                   _f("tap_percent", lo=-30.0, hi=30.0, required=False, default=0.0))
 #: reactive demand; absent: power factor 0.95 lagging (``Q_PER_P``)
 _Q = _f("q_mvar", lo=None, required=False)
@@ -137,9 +139,10 @@ TYPICAL_LINE: dict[tuple[bool, str], tuple[float, float, float, float]] = {
 #: voltage class of a line (kV upper bounds): medium voltage up to 35 kV, high up to 150
 VOLTAGE_CLASS_KV = (("mv", 35.0), ("hv", 150.0), ("ehv", float("inf")))
 #: typical HV/MV transformers (pandapower standard types "25/40/63 MVA 110/10 kV"):
-#: rating upper bound (MVA) -> (vk_percent, vkr_percent)
-TYPICAL_TRAFO: tuple[tuple[float, float, float], ...] = (
-    (25.0, 12.0, 0.41), (40.0, 16.2, 0.34), (float("inf"), 18.0, 0.32))
+#: (rating upper bound MVA, vk_percent, vkr_percent, pfe_kw, i0_percent)
+TYPICAL_TRAFO: tuple[tuple[float, float, float, float, float], ...] = (
+    (25.0, 12.0, 0.41, 14.0, 0.07), (40.0, 16.2, 0.34, 18.0, 0.05),
+    (float("inf"), 18.0, 0.32, 22.0, 0.04))
 #: reactive per active power of a load at power factor 0.95 lagging: tan(acos(0.95))
 Q_PER_P = 0.32868410523
 

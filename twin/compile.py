@@ -51,7 +51,7 @@ class PhysicsArrays:
     - Lines: ``r/x_ohm_per_km``, ``c_nf_per_km``, ``max_i_ka`` per circuit, ``parallel``
       circuits (>= 1); ``vn_kv`` the nominal voltage of transmission lines.
     - Substations: ``vn_kv`` (HV side), ``vn_lv_kv``, ``sn_mva`` (> 0), ``vk_percent``,
-      ``vkr_percent``, ``tap_percent``.
+      ``vkr_percent``, ``pfe_kw``, ``i0_percent``, ``tap_percent``.
     - Loads: ``q_mvar``; sources: ``vm_pu``.
     - Water nodes: ``elevation_m``; treatment plants ``head_m`` (total head); pump
       stations ``head_m`` (head at ``capacity``), ``shutoff_head_m`` (NaN: one-point
@@ -70,6 +70,8 @@ class PhysicsArrays:
     sn_mva: np.ndarray
     vk_percent: np.ndarray
     vkr_percent: np.ndarray
+    pfe_kw: np.ndarray
+    i0_percent: np.ndarray
     tap_percent: np.ndarray
     q_mvar: np.ndarray
     vm_pu: np.ndarray
@@ -363,11 +365,13 @@ def _physics(attrs: list[dict], asset_class: np.ndarray, is_edge: np.ndarray,
     # -- substations: one HV/MV transformer of the station's rating
     sn = np.where(sub, num("capacity_mva", 0.0), np.nan)
     sn[sub & ~(sn > 0)] = DEFAULT_TRAFO_MVA
-    vk, vkr = num("vk_percent"), num("vkr_percent")
+    trafo = [num(k) for k in ("vk_percent", "vkr_percent", "pfe_kw", "i0_percent")]
     for i in np.nonzero(sub)[0]:
-        _, vk_t, vkr_t = next(t for t in TYPICAL_TRAFO if sn[i] <= t[0])
-        vk[i] = vk_t if np.isnan(vk[i]) else vk[i]
-        vkr[i] = vkr_t if np.isnan(vkr[i]) else vkr[i]
+        typ = next(t for t in TYPICAL_TRAFO if sn[i] <= t[0])[1:]
+        for col, v in zip(trafo, typ, strict=True):
+            if np.isnan(col[i]):
+                col[i] = v
+    vk, vkr, pfe, i0 = trafo
     vn_lv = np.where(sub, num("vn_lv_kv", 10.0), np.nan)
     tap = np.where(sub, num("tap_percent", 0.0), 0.0)
     loads = is_(A.POWER_LOAD)
@@ -399,7 +403,8 @@ def _physics(attrs: list[dict], asset_class: np.ndarray, is_edge: np.ndarray,
     tank_d = np.where(tank, np.sqrt(4.0 * np.maximum(vol, 1.0) / (np.pi * (hi - lo))), np.nan)
     suction = _pump_suction(pump, plant, is_edge, edge_u, edge_v, water, elev)
     shutoff = np.where(pump, num("shutoff_head_m"), np.nan)
-    return PhysicsArrays(r, x, c, max_i, parallel, vn_kv, vn_lv, sn, vk, vkr, tap, q, vm,
+    return PhysicsArrays(r, x, c, max_i, parallel, vn_kv, vn_lv, sn, vk, vkr, pfe, i0, tap,
+                         q, vm,
                          elev, head, diam, rough, lo, hi, init, tank_d, suction, shutoff,
                          np.where(pump, num("capacity_m3h", 0.0), np.nan))
 

@@ -16,11 +16,12 @@ Transformers -> ``substation``
     location, ``voltage_kv`` = HV rating, ``capacity_mva`` = ``sn_mva`` (summed
     when several transformers share the merged bus). Three-winding transformers
     are read the same way (HV, MV and LV buses merged). For the power flow the
-    station keeps the first transformer's ``vn_lv_kv``, ``vk_percent`` and
-    ``vkr_percent`` (parallel units of one type have the rating-weighted values of
-    one) and its off-nominal ratio ``tap_percent`` = ``tap_step_percent x (tap_pos -
-    tap_neutral)``, negated for a tap on the LV side (first order); no-load losses
-    and phase shift are not kept (they do not move voltage magnitudes much).
+    station keeps the first transformer's ``vn_lv_kv``, ``vk_percent``,
+    ``vkr_percent`` and ``i0_percent`` (parallel units of one type have the values of
+    one), ``pfe_kw`` summed over the units, and the off-nominal ratio
+    ``tap_percent`` = ``tap_step_percent x (tap_pos - tap_neutral)``, negated for a
+    tap on the LV side (first order); the phase shift is not kept (voltage
+    magnitudes do not depend on it).
 Buses -> ``distribution_node``
     Every other group of merged buses is a node ``PB:<lowest bus index>``.
 External grids -> ``grid_supply``
@@ -172,10 +173,12 @@ def _line_physics(r) -> dict:
     return out
 
 
-def _trafo_physics(r, lv_key: str, vk_key: str, vkr_key: str) -> dict:
-    """LV voltage, short-circuit voltages and off-nominal tap of a transformer row."""
+def _trafo_physics(r, lv_key: str, vk_key: str, vkr_key: str, pfe_key: str,
+                   i0_key: str) -> dict:
+    """LV voltage, short-circuit voltages, no-load losses and tap of a transformer row."""
     out = {k: v for k, src in (("vn_lv_kv", lv_key), ("vk_percent", vk_key),
-                               ("vkr_percent", vkr_key)) if (v := _num(r, src)) is not None}
+                               ("vkr_percent", vkr_key), ("pfe_kw", pfe_key),
+                               ("i0_percent", i0_key)) if (v := _num(r, src)) is not None}
     step, pos = _num(r, "tap_step_percent"), _num(r, "tap_pos")
     if step is not None and pos is not None:
         tap = step * (pos - (_num(r, "tap_neutral") or 0.0))
@@ -250,14 +253,15 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             trafo_rows.append((f"PT:{t}", (int(r["hv_bus"]), int(r["lv_bus"])),
                                float(r["vn_hv_kv"]), float(r["sn_mva"]), int(r["lv_bus"])))
             trafo_physics[f"PT:{t}"] = _trafo_physics(r, "vn_lv_kv", "vk_percent",
-                                                      "vkr_percent")
+                                                      "vkr_percent", "pfe_kw", "i0_percent")
     if trafo3w is not None:
         for t, r in trafo3w.iterrows():
             trafo_rows.append((f"PT3:{t}", (int(r["hv_bus"]), int(r["mv_bus"]),
                                             int(r["lv_bus"])), float(r["vn_hv_kv"]),
                                float(r["sn_hv_mva"]), int(r["lv_bus"])))
             trafo_physics[f"PT3:{t}"] = _trafo_physics(r, "vn_mv_kv", "vk_hv_percent",
-                                                       "vkr_hv_percent")
+                                                       "vkr_hv_percent", "pfe_kw",
+                                                       "i0_percent")
     for _tid, bs, _kv, _mva, _lv in trafo_rows:
         for b in bs[1:]:
             uf.union(bs[0], b)
@@ -308,6 +312,8 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             g.add_node(node, asset_class="substation", x_m=float(x), y_m=float(y),
                        voltage_kv=max(s[1] for s in st), capacity_mva=sum(s[2] for s in st),
                        **trafo_physics[node])
+            if len(st) > 1 and "pfe_kw" in g.nodes[node]:  # iron losses of all the units
+                g.nodes[node]["pfe_kw"] = sum(trafo_physics[s[0]].get("pfe_kw", 0.0) for s in st)
         else:
             node = f"PB:{root}"
             x, y = bus_xy[root]

@@ -109,17 +109,21 @@ def test_power_flow_matches_pandapower_on_mv_oberrhein(oberrhein_twin):
 
     direct = pp.from_json(str(DATA / "mv_oberrhein.json"))
     direct.sgen["in_service"] = False  # the twin does not model distributed generation
+    # the importer drops a line behind an open switch (pandapower keeps its open end)
+    sw = direct.switch
+    direct.line.loc[sw.element[(sw.et == "l") & ~sw.closed.astype(bool)], "in_service"] = False
     pp.runpp(direct)
     want = direct.res_bus.vm_pu.loc[direct.load.bus].to_numpy()
     got = np.array([vm[tw.index[f"PLD:{k}"]] for k in direct.load.index])
     assert want.min() < 0.99  # the feeders do drop voltage: the comparison means something
-    # no-load losses and the 150 degree shift of the transformers are not modelled
-    np.testing.assert_allclose(got, want, atol=2e-3)
+    # the same equations to the solver's tolerance (the transformers' phase shift is not
+    # modelled; magnitudes do not depend on it)
+    np.testing.assert_allclose(got, want, atol=1e-6)
     checked = 0
     for li in direct.line.index[direct.line.in_service]:
         if f"PL:{li}" in loading:
             assert loading[f"PL:{li}"] == pytest.approx(
-                direct.res_line.loading_percent.at[li], abs=1.0)
+                direct.res_line.loading_percent.at[li], abs=1e-3)
             checked += 1
     assert checked > 100
 

@@ -7,8 +7,9 @@ set change between solves, so nothing physical is kept on the network model.
 Model
 -----
 - every power node is a bus; a substation is two buses (HV: its node, LV: where its
-  feeders start) joined by a two-winding transformer of the station's rating with an
-  off-nominal ratio ``tap_percent`` on the HV side; transmission lines attach to the
+  feeders start) joined by a two-winding transformer of the station's rating (with
+  its iron losses and no-load current) with an off-nominal ratio ``tap_percent`` on
+  the HV side, no phase shift (magnitudes do not depend on it); transmission lines attach to the
   HV bus, feeder segments to the LV bus;
 - lines of zero length (service connections, ties to an external grid) join their
   buses into one (pandapower needs a positive length);
@@ -121,8 +122,8 @@ class PowerFlow:
         if len(s):
             pp.create_transformers_from_parameters(
                 net, self.bus_of[s], self.lv_bus_of[s], ph.sn_mva[s], ph.vn_kv[s],
-                ph.vn_lv_kv[s], ph.vkr_percent[s], ph.vk_percent[s], np.zeros(len(s)),
-                np.zeros(len(s)), tap_side="hv", tap_neutral=0, tap_min=-1, tap_max=1,
+                ph.vn_lv_kv[s], ph.vkr_percent[s], ph.vk_percent[s], ph.pfe_kw[s],
+                ph.i0_percent[s], tap_side="hv", tap_neutral=0, tap_min=-1, tap_max=1,
                 tap_step_percent=np.abs(tap), tap_pos=np.sign(tap),
                 tap_changer_type="Ratio")
         self.loads = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.POWER_LOAD])[0]
