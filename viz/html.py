@@ -28,6 +28,7 @@ from viz.scene import (
     MAJOR,
     NETWORK_RGB,
     STATE_RGB,
+    TRACK_Z_M,
     WATER_RGB,
     WET_M,
     _stride,
@@ -203,7 +204,7 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     gust = run.grid("gust_mps")
     zmax = float(np.nanmax(rp["terrain_elevation_m"])) * ex if "terrain_elevation_m" in rp \
         else 0.0
-    wind_z = zmax + 400.0 * ex / 3.0 + 50.0
+    wind_z = TRACK_Z_M * ex  # the track's height, as in the 3D scene
     if gust is not None:
         ny, nx = gust.values.shape[1:]
         s = _stride((ny, nx), hazard_max_cells)

@@ -53,7 +53,7 @@ GUST_EDGES_MPS = (17.2, 24.5, 32.7, 41.5, 51.0)
 GUST_WORDS = ("gale", "storm", "typhoon force", "severe typhoon force", "super typhoon force")
 GUST_RGB = np.array([(215, 200, 240), (175, 145, 225), (135, 90, 200), (95, 40, 160),
                      (55, 0, 105)], dtype=np.uint8)
-GUST_ALPHA = (0.3, 0.4, 0.5, 0.58, 0.65)
+GUST_ALPHA = (0.2, 0.27, 0.33, 0.38, 0.42)
 
 #: population blocks: what their people lack (drawn only where something is missing)
 NO_POWER_RGB = (35, 35, 45)

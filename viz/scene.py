@@ -40,6 +40,8 @@ from viz.service import BlockService, block_service, block_side_m, has_blocks
 
 #: share of the window width taken by the side panel (legend, gauge, storm inset)
 PANEL = 0.25
+#: height (m above mean sea level, before exaggeration) the storm track is drawn at
+TRACK_Z_M = 60.0
 
 # hypsometric tint: elevation (m) -> RGB
 _HYPSO = np.array([
@@ -351,7 +353,9 @@ class Scene:
         self.eye = None
         self.track_past = self.track_future = None
         tr = self.run.track_xy()
-        self._wind_z = self.z_top + 60.0 * self.opt.exaggeration
+        # the track lies low over the sea where storms come from (hills may hide it, as
+        # they would): floating it above the highest peak misplaces it in perspective
+        self._wind_z = TRACK_Z_M * self.opt.exaggeration
         if self.gust is not None:
             # draped on the terrain a little above the water, translucent
             ny, nx = self.gust.values.shape[1:]
