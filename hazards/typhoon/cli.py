@@ -30,6 +30,9 @@ EPILOG = """examples:
             --grid 113.0,21.8,114.6,22.9 --step-min 60 --out runs/hato_grid
   twin wind --track mytrack.csv --format csv --wind-averaging 10min --storm "" \\
             --sites assets.gpkg --grid dem.tif --out runs/what_if
+  twin wind --track data/tracks/jma_rsmc_tokyo_bst_2015_2021.txt --storm MANGKHUT:2018 \\
+            --sites sites.csv --members 50 --seed 1 --issue-time 2018-09-13T06:00Z \\
+            --out runs/mangkhut_72h
   twin wind --track data/tracks/ibtracs_usa_jtwc_selected_storms.csv --storm SAOLA:2023 \\
             --observations data/observations/hko_saola_2023_hindcast.csv --step-min 10 \\
             --out runs/saola_hindcast
@@ -63,6 +66,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                              "(Holland et al. 2010) when it has any, else Holland (2008)")
     parser.add_argument("--exposure", choices=["open_terrain", "marine"], default="open_terrain",
                         help="roughness of all points (default: open terrain, z0 = 0.03 m)")
+    parser.add_argument("--members", type=int, default=0,
+                        help="forecast ensemble: N tracks perturbed from the given track with "
+                             "errors growing from --issue-time (hazards.typhoon.ensemble); "
+                             "sites.csv gets max_gust_mps_p05/_p50/_p95")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the ensemble")
+    parser.add_argument("--issue-time", default=None,
+                        help="forecast issue time (UTC, ISO 8601; default: the track's start)")
     parser.add_argument("--dem", help="a projected DEM: speed-up of the wind at --sites on "
                                       "hills and ridges (AS/NZS 1170.2 hill-shape multiplier)")
     parser.add_argument("--observations",
@@ -205,6 +215,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise InputError("output folder exists (use --overwrite)", where=str(out))
+    if args.members and not 1 <= args.members <= 1000:
+        raise InputError("--members must be in [1, 1000]", where="--members")
+    if args.members and not args.sites:
+        raise InputError("--members needs --sites", where="--members")
     if not args.step_min <= 360:
         raise InputError("--step-min must be at most 360 (minutes)", where="--step-min")
     if not 4 <= args.grid_max_cells <= MAX_GRID_CELLS:
@@ -252,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
                 "site": ids, "lon": lon, "lat": lat,
                 "max_gust_mps": g.max(axis=0), "max_sustained_mps": s.max(axis=0),
                 "time_of_max_utc": [tstr[k] + "Z" for k in kmax], **cols,
+                **_ensemble_columns(args, track, times, lat, lon, sfac, sgust),
             }).to_csv(tmp / "sites.csv", index=False, float_format="%.3f")
             T, n = s.shape
             pd.DataFrame({
@@ -342,3 +357,30 @@ def _site_factors(extra: dict, z0_default: float, lon: np.ndarray, lat: np.ndarr
         cols["elevation_m"] = dem.sample(np.asarray(x), np.asarray(y))
         cols["topographic_multiplier"] = mh
     return fac, c.gust_factor_for(z0), cols
+
+
+def _ensemble_columns(args, track, times, lat, lon, fac, gust) -> dict[str, np.ndarray]:
+    """``max_gust_mps_p05/_p50/_p95`` over ``--members`` forecast members (empty without)."""
+    if not args.members:
+        return {}
+    from hazards.typhoon.ensemble import ensemble
+    from hazards.typhoon.wind import storm_steps, wind_at_sites
+
+    issue = track.times[0]
+    if args.issue_time:
+        try:
+            issue = np.datetime64(np.datetime64(args.issue_time.rstrip("Z"), "s"), "s")
+        except ValueError:
+            raise InputError(f"--issue-time {args.issue_time!r} is not a UTC date-time",
+                             where="--issue-time") from None
+        if not track.times[0] <= issue <= track.times[-1]:
+            raise InputError("--issue-time lies outside the track", where="--issue-time")
+    peaks = np.empty((args.members, len(lat)), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deterministic run already warned
+        for m, member in enumerate(ensemble(track, issue, args.members, args.seed)):
+            steps = storm_steps(member, times, profile=args.profile)
+            _, g = wind_at_sites(steps, lat, lon, site_factor=fac, site_gust=gust)
+            peaks[m] = g.max(axis=0)
+    p05, p50, p95 = np.percentile(peaks, [5, 50, 95], axis=0)
+    return {"max_gust_mps_p05": p05, "max_gust_mps_p50": p50, "max_gust_mps_p95": p95}

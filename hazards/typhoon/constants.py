@@ -40,6 +40,7 @@ class WindConstants:
     env_pressure_default_hpa: float
     one_to_ten_minute: float
     sixty_to_ten_minute: float
+    forecast_errors: dict[str, Any]
     z0_sea_m: float
     blending_height_m: float
     reference_height_m: float
@@ -115,6 +116,8 @@ def load_constants() -> WindConstants:
         env_pressure_default_hpa=float(env["default"]),
         one_to_ten_minute=float(_value(raw, "one_to_ten_minute")),
         sixty_to_ten_minute=float(_value(raw, "sixty_to_ten_minute")),
+        forecast_errors={k: v for k, v in _value(raw, "forecast_errors").items()
+                         if k != "source"},
         z0_sea_m=float(rough["z0_sea_m"]),
         blending_height_m=float(rough["blending_height_m"]),
         reference_height_m=float(rough["reference_height_m"]),

@@ -220,3 +220,13 @@ def test_twin_wind_bad_site_columns_and_dem_are_refused(tmp_path, sites, dem, ne
              "--out", tmp_path / "out", *extra)
     one_line_exit_2(r, *needles)
     nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize(("extra", "needles"), [
+    (("--members", "100000"), ("--members",)),
+    (("--members", "5", "--issue-time", "yesterday"), ("--issue-time",)),
+    (("--members", "5", "--issue-time", "2030-01-01T00:00Z"), ("--issue-time", "outside")),
+])
+def test_twin_wind_bad_ensemble_options_are_refused(tmp_path, extra, needles):
+    one_line_exit_2(wind_cli(tmp_path, csv_track(tmp_path, GOOD_ROWS), *extra), *needles)
+    nothing_written(tmp_path)

@@ -1,0 +1,83 @@
+"""Forecast uncertainty (issue #11.3): members perturbed with errors growing with lead time."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hazards.typhoon as ty
+from hazards.typhoon import cli, geo
+from hazards.typhoon.ensemble import ErrorGrowth, draws, ensemble
+
+
+@pytest.fixture
+def mangkhut(tracks_dir):
+    return ty.load_track(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt", "MANGKHUT:2018")
+
+
+def _spread_km(track, members, k):
+    return np.array([float(geo.haversine_m(m.lat[k], m.lon[k], track.lat[k], track.lon[k]))
+                     for m in members]) / 1000.0
+
+
+def test_spread_grows_with_lead_time_as_the_error_table(mangkhut):
+    issue = 20  # 6-hourly rows: row 20 + 4 per day
+    members = ensemble(mangkhut, mangkhut.times[issue], 400, seed=11)
+    before = _spread_km(mangkhut, members, issue - 2)
+    assert np.all(before < 1e-6)  # no error before the issue time
+    means = [_spread_km(mangkhut, members, issue + 4 * d).mean() for d in (1, 2, 3)]
+    assert means[0] < means[1] < means[2]
+    table = ErrorGrowth.from_constants()
+    expected = np.interp([24, 48, 72], table.lead_h, table.position_mean_m) / 1000.0
+    np.testing.assert_allclose(means, expected, rtol=0.12)
+    v = np.array([m.vmax_mps[issue + 12] for m in members])
+    v1 = np.array([m.vmax_mps[issue + 4] for m in members])
+    assert v.std() > v1.std() > 0.0  # intensity spread grows too
+
+
+def test_members_are_reproducible_from_the_seed(mangkhut):
+    a = ensemble(mangkhut, mangkhut.times[10], 5, seed=3)
+    b = ensemble(mangkhut, mangkhut.times[10], 8, seed=3)
+    c = ensemble(mangkhut, mangkhut.times[10], 5, seed=4)
+    for x, y in zip(a, b[:5], strict=True):  # the first members do not depend on N
+        np.testing.assert_array_equal(x.lat, y.lat)
+        np.testing.assert_array_equal(x.vmax_mps, y.vmax_mps)
+    assert not np.array_equal(a[0].lat, c[0].lat)
+    np.testing.assert_array_equal(draws(3, 9), draws(3, 9))
+
+
+def test_size_errors_scale_the_wind_radii(mangkhut):
+    m = ensemble(mangkhut, mangkhut.times[0], 30, seed=5)
+    k = 30
+    r = np.array([x.radii_m["r30_long"][k] for x in m])
+    assert np.nanstd(r) > 0.0
+    d = np.array([x.radii_m["r30_dir_deg"][k] for x in m])  # directions are not scaled
+    assert np.all((d == mangkhut.radii_m["r30_dir_deg"][k]) | np.isnan(d))
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="twin wind")
+    cli.configure_parser(p)
+    return p.parse_args(list(argv))
+
+
+def test_twin_wind_members_write_percentiles(tmp_path, tracks_dir):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site,lon,lat\ncity,113.58,22.26\nhk,114.17,22.30\nfar,118.0,26.0\n")
+
+    def run(out):
+        cli.run(_args("--track", str(tracks_dir / "jma_rsmc_tokyo_bst_2015_2021.txt"),
+                      "--storm", "MANGKHUT:2018", "--sites", str(sites), "--members", "20",
+                      "--seed", "7", "--issue-time", "2018-09-13T06:00Z", "--step-min", "60",
+                      "--out", str(out)))
+        return pd.read_csv(out / "sites.csv")
+
+    a, b = run(tmp_path / "a"), run(tmp_path / "b")
+    pd.testing.assert_frame_equal(a, b)  # reproducible from the seed
+    assert {"max_gust_mps_p05", "max_gust_mps_p50", "max_gust_mps_p95"} <= set(a.columns)
+    assert (a.max_gust_mps_p05 <= a.max_gust_mps_p50).all()
+    assert (a.max_gust_mps_p50 <= a.max_gust_mps_p95).all()
+    assert (a.max_gust_mps_p95 > a.max_gust_mps_p05 + 1.0)[:2].all()  # spread at the city
