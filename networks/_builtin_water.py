@@ -49,8 +49,9 @@ SERVICE_HEAD_M = 28.0
 FRICTION_ALLOWANCE_M = 15.0
 #: the least head of a booster pump (m)
 MIN_BOOSTER_HEAD_M = 10.0
-#: operating depth of a storage tank; its top water level is its zone's design grade
-#: **[check]**: service reservoirs and elevated tanks are typically 3-8 m deep
+#: operating depth of a storage tank; its top water level is its zone's service grade
+#: (highest customer + SERVICE_HEAD_M) **[check]**: service reservoirs and elevated
+#: tanks are typically 3-8 m deep
 TANK_DEPTH_M = 6.0
 #: Hazen-Williams C of the mains: new cast or ductile iron, 130-140 (EPANET 2.2 user
 #: manual, table 3.2); the lower end for pipes in service
@@ -428,21 +429,35 @@ def _hydraulics(parts: NetParts, terrain: TerrainGrid, jz: np.ndarray, lab: np.n
     """Elevations, heads and tank levels for the pressure-driven hydraulics (in place).
 
     The trunk's design grade lifts the highest junction of the districts fed straight
-    from it to :data:`SERVICE_HEAD_M` plus :data:`FRICTION_ALLOWANCE_M`; the plants'
-    high-lift pumps deliver it from the clear well (at ground). A boosted district's
-    grade does the same for its own highest junction; its booster adds the difference
-    to the trunk's grade and one more allowance (at least :data:`MIN_BOOSTER_HEAD_M`).
-    Tanks are full at their zone's grade (:data:`TANK_DEPTH_M` deep, on their ground
-    when that is higher).
+    from it to :data:`SERVICE_HEAD_M` plus :data:`FRICTION_ALLOWANCE_M`, and fills its
+    service reservoirs on the hills (their ground plus depth plus the allowance); the
+    plants' high-lift pumps deliver it from the clear well (at ground). A boosted
+    district's grade does the same for its own highest junction and tank; its booster
+    adds the difference to the trunk's grade and one more allowance (at least
+    :data:`MIN_BOOSTER_HEAD_M`).
+    Tanks float on their zone: full at its service grade, the design grade less the
+    friction allowance (:data:`TANK_DEPTH_M` deep, on their ground when that is
+    higher), so the pumps keep them full and they drain when supply is lost.
     Pumps have the straight curve from 4/3 of the design head at no flow; pipes a
     Hazen-Williams C of :data:`HAZEN_WILLIAMS_C`.
     """
     def grade(z_max: float) -> float:
         return float(z_max) + SERVICE_HEAD_M + FRICTION_ALLOWANCE_M
 
+    def ground(a: dict) -> float:
+        return float(terrain.z(np.array([a["x_m"]]), np.array([a["y_m"]]))[0])
+
     direct = ~boosted[lab]
     trunk = grade(jz[direct].max() if direct.any() else jz.max())
-    district = {d: grade(jz[lab == d].max()) for d in np.flatnonzero(boosted)}
+    district = {int(d): grade(jz[lab == d].max()) for d in np.flatnonzero(boosted)}
+    # a zone's tanks set its grade too: the pumps must fill them (-1: the trunk)
+    tank_nodes = [a for _, a in parts.nodes if a["asset_class"] == "tank"]
+    for a, d in zip(tank_nodes, zone_of_tank, strict=True):
+        need = ground(a) + TANK_DEPTH_M + FRICTION_ALLOWANCE_M
+        if d < 0:
+            trunk = max(trunk, need)
+        else:
+            district[d] = max(district[d], need)
     # the trunk loses head on the way to a booster too: one more allowance
     pump_head = {k: max(MIN_BOOSTER_HEAD_M, district[d] - trunk + FRICTION_ALLOWANCE_M)
                  for d, k in booster_of.items()}
@@ -451,7 +466,7 @@ def _hydraulics(parts: NetParts, terrain: TerrainGrid, jz: np.ndarray, lab: np.n
     pump_k = 0
     for nid, a in parts.nodes:
         cls = a["asset_class"]
-        z = float(terrain.z(np.array([a["x_m"]]), np.array([a["y_m"]]))[0])
+        z = ground(a)
         if cls == "junction":
             a["elevation_m"] = float(jz[j]) if nid.startswith("W-J-") else z
             j += nid.startswith("W-J-")
@@ -464,7 +479,8 @@ def _hydraulics(parts: NetParts, terrain: TerrainGrid, jz: np.ndarray, lab: np.n
             pump_k += 1
         elif cls == "tank":
             d = zone_of_tank[tank_k]
-            top = district.get(d, trunk) if d >= 0 else trunk
+            # a tank floats on its zone: full at the grade left after the friction losses
+            top = (district.get(d, trunk) if d >= 0 else trunk) - FRICTION_ALLOWANCE_M
             a.update(elevation_m=float(max(z, top - TANK_DEPTH_M)), min_level_m=0.0,
                      max_level_m=TANK_DEPTH_M, init_level_m=TANK_DEPTH_M)
             tank_k += 1
