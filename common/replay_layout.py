@@ -61,6 +61,8 @@ SERVICE_PRIMARY = "is_primary"
 #: hours of storage of each component (tanks drain while cut off from treatment):
 #: ``svc__storage_h``, optional
 SERVICE_STORAGE = "storage_h"
+#: hours of backup power of each component: ``svc__backup_h``, optional
+SERVICE_BACKUP = "backup_h"
 
 BLOCK_KEYS = ("block_xy", "block_population", "block_nodes")
 

@@ -89,6 +89,7 @@ def _blocks(twin: Twin) -> dict[str, np.ndarray]:
     primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
     out[layout.service_key(layout.SERVICE_PRIMARY)] = primary
     out[layout.service_key(layout.SERVICE_STORAGE)] = np.asarray(twin.storage_h, dtype=float)
+    out[layout.service_key(layout.SERVICE_BACKUP)] = np.asarray(twin.backup_h, dtype=float)
     return out
 
 

@@ -3,15 +3,21 @@
 The run records every state change of every component (``events.parquet``) and
 the twin's static arrays (``replay.npz``), so the view re-runs the service kernel
 (:func:`twin.kernels.service.compute_service`) on the states the events give at a
-frame's time: a component is available when it is working (or restored); a
-``cascade_failed`` component lost a dependency, so the dependencies themselves
-need no second pass (every component is exempt from them here). A block has a
-network's service when the node serving it is reached from a source.
+frame's time, with the engine's rules for what the events do not say:
 
-What the events do not say is rebuilt with the engine's rule: water tanks drain
-while cut off from treatment and stop feeding when dry. Islands share their
-sources' capacity as in the engine's kernel. :func:`check_against_curves`
-measures the difference to the recorded system curve.
+- a component is *up* unless damaged, flooded (or tripped) or under repair;
+  whether its supplies (power for a pump, cooling water for a plant) are met is
+  found by the kernel, as in the engine. A ``restored`` event after a flood does
+  not make a pump work whose power is still out;
+- assets with backup generators run on them while their supply is lost; the
+  engine logs ``cascade_failed`` when the fuel runs out, so for them the events
+  decide;
+- water tanks drain one storage hour per hour while cut off from treatment and
+  stop feeding when dry, refilling when fed again.
+
+A block has a network's service when the node serving it is reached from a
+source. :func:`check_against_curves` measures the difference to the recorded
+system curve (zero to rounding on the built-in scenarios).
 """
 
 from __future__ import annotations
@@ -53,6 +59,9 @@ class BlockService:
         return self.served.prod(axis=2) @ self.population / max(self.population.sum(), 1e-12)
 
 
+_DOWN = (st.FAILED, st.OUTAGE, st.UNDER_REPAIR)
+
+
 def has_blocks(run: RunData) -> bool:
     return "block_population" in run.replay and len(run.replay["block_population"]) > 0
 
@@ -61,12 +70,12 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
                   transitions=None) -> BlockService | None:
     """Block service of one realization at ``times_h`` (None without population blocks).
 
-    The kernel runs at each wanted time, at each of the run's output times before
-    the last one wanted, and whenever a tank runs dry in between; tanks drain one
-    storage hour per hour while their island holds no treatment plant and refill at
-    the same rate when it does (the engine's rule). Whether an island is fed is
-    looked at on those evaluations, so a tank starts to drain at most one output
-    step (``output_step_h``) after it was cut off.
+    The engine recomputes service when something happens (damage, an outage, a lost
+    or regained supply, a repair, each hazard step, a tank running dry) and tanks
+    change level between those moments; a frame shows the last recomputation. This
+    follows the same clock: tanks advance and are checked for being fed at those
+    moments (skipped while every tank is full and fed and nothing is lost), and each
+    wanted time gets the kernel on its states with the tanks as last recomputed.
     """
     if not has_blocks(run):
         return None
@@ -74,14 +83,20 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
 
     rp = run.replay
     wanted = np.asarray(times_h, dtype=float)
-    # evaluate on the run's output times too, so tanks drain on time whatever frames
-    # are asked for (one frame alone at 48 h must not find the tanks still full)
-    grid = np.unique(run.curves["time_h"].to_numpy(float))
-    times = np.unique(np.concatenate([wanted, grid[grid <= wanted.max(initial=0.0)]]))
+    t_end = float(wanted.max(initial=0.0))
+    ev = st.realization_events(run.events, realization)
     if transitions is None:
-        ev = st.realization_events(run.events, realization)
         transitions = st.state_transitions(ev, run.ids)
     tt, cc, ss = transitions
+    # the engine's recomputation moments (crew dispatches and repair starts are not)
+    kind = ev["event"].astype(str).to_numpy()
+    et = ev["time_h"].to_numpy(float)
+    losses = np.unique(et[np.isin(kind, ["damaged", "outage", "cascade_failed"])])
+    steps = [et[kind == "restored"], losses]
+    for key in [k for k in rp if k.startswith("grid__") and k.endswith("__times_h")]:
+        steps.append(np.asarray(rp[key], float))  # hazard steps
+    moments = np.unique(np.concatenate(steps))
+    moments = moments[moments <= t_end]
     svc = [rp[layout.service_key(k)] for k in layout.SERVICE_ARRAYS]
     primary = rp[layout.service_key(layout.SERVICE_PRIMARY)].astype(bool)
     is_source = rp[layout.service_key("is_source")].astype(bool)
@@ -93,36 +108,60 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
     nodes = rp["block_nodes"].astype(np.int64)
     n = run.n
     ones = np.ones(n, dtype=bool)
+    source_ok = ones.copy()
+    backup = rp.get(layout.service_key(layout.SERVICE_BACKUP))
+    # without the backup hours (an older replay file) every asset trusts its events
+    has_backup = np.asarray(backup) > 0 if backup is not None else ones
     state = np.zeros(n, dtype=np.int8)
-    out = np.empty((len(times), len(nodes), len(NETWORKS)), dtype=np.float32)
-    order = np.argsort(times, kind="stable")
-    now, k, j = 0.0, 0, 0  # k: next transition, j: next frame (in time order)
-    while j < len(order):
-        # the next evaluation: the next frame, or a tank running dry before it
-        drain = ~fed & (level > 1e-9)
-        t_next = float(times[order[j]])
-        if drain.any():
-            t_next = min(t_next, now + float(level[drain].min()))
-        if len(tanks) and t_next > now:
-            dt = t_next - now
-            level = np.where(fed, np.minimum(cap, level + dt), np.maximum(0.0, level - dt))
-        now = max(now, t_next)
-        stop = int(np.searchsorted(tt, now, side="right"))
+    k = 0
+
+    def advance(t: float) -> None:
+        nonlocal k
+        stop = int(np.searchsorted(tt, t, side="right"))
         if stop > k:
-            c, s = cc[k:stop][::-1], ss[k:stop][::-1]
+            c, s_ = cc[k:stop][::-1], ss[k:stop][::-1]
             first = np.unique(c, return_index=True)[1]  # the last transition per component
-            state[c[first]] = s[first]
+            state[c[first]] = s_[first]
             k = stop
-        avail = (state == st.WORKING) | (state == st.RESTORED)
-        source_ok = ones.copy()
-        source_ok[tanks] = level > 1e-9
-        served, _, fed_all, _ = compute_service(avail, source_ok, ones, *svc, 1000, primary)
-        fed = fed_all[tanks]
-        while j < len(order) and times[order[j]] <= now:
-            out[order[j]] = served[nodes]
+
+    def kernel():
+        # up: not damaged, flooded or under repair; a lost supply is the kernel's to
+        # find, except for assets with backup generators, whose cascade events say when
+        # the fuel ran out (the engine runs them on backup meanwhile)
+        up = ~np.isin(state, _DOWN) & ~((state == st.CASCADE_FAILED) & has_backup)
+        return compute_service(up, source_ok, has_backup, *svc, 1000, primary)
+
+    out = np.empty((len(wanted), len(nodes), len(NETWORKS)), dtype=np.float32)
+    order = np.argsort(wanted, kind="stable")
+    last, m, j = 0.0, 0, 0  # last recomputation, next moment, next wanted time
+    cache: dict[bytes, np.ndarray] = {}
+    while j < len(order):
+        drain = ~fed & (level > 1e-9)
+        t_dry = last + float(level[drain].min()) if drain.any() else np.inf
+        t_mom = float(moments[m]) if m < len(moments) else np.inf
+        t_rec = min(t_dry, t_mom)
+        t_want = float(wanted[order[j]])
+        if t_want < t_rec:  # a frame before the next recomputation
+            advance(t_want)
+            key = state.tobytes() + source_ok[tanks].tobytes()
+            if key not in cache:
+                cache[key] = kernel()[0][nodes].astype(np.float32)
+            out[order[j]] = cache[key]
             j += 1
-    pick = np.searchsorted(times, wanted)
-    return BlockService(wanted, out[pick], np.asarray(rp["block_population"], float),
+            continue
+        # a recomputation (moments at or before a frame come first, as in the engine)
+        if t_mom <= t_dry:
+            m += 1
+        advance(t_rec)
+        in_flux = len(tanks) and (not fed.all() or np.any(level < cap - 1e-12))
+        lost = m > 0 and t_rec in losses
+        if len(tanks) and (in_flux or lost or t_rec == t_dry):
+            dt = t_rec - last
+            level = np.where(fed, np.minimum(cap, level + dt), np.maximum(0.0, level - dt))
+            source_ok[tanks] = level > 1e-9
+            fed = kernel()[2][tanks]
+        last = t_rec
+    return BlockService(wanted, out, np.asarray(rp["block_population"], float),
                         np.asarray(rp["block_xy"], float))
 
 
