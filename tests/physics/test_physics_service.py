@@ -164,6 +164,28 @@ def test_load_shedding_brings_an_overloaded_island_within_limits():
     assert vm.min() >= POWER.vm_min_pu and vm.max() <= POWER.vm_max_pu
 
 
+def test_low_voltage_sheds_the_farthest_non_critical_loads_first():
+    # a weak 1 km feeder head (5 + j5 ohm/km): 3 MW drop the far buses below 0.9 p.u.
+    tw = _tiny({("power", ("SUB", "D1")): {"length_m": 1000.0, "r_ohm_per_km": 5.0,
+                                             "x_ohm_per_km": 5.0, "max_i_ka": 10.0}})
+    backend = PhysicsService(tw, POWER)
+    up, ok, exempt, damage = _state(tw.n)
+    topo, *_ = TopologicalService(tw).compute(up, ok, exempt, damage, 0.0)
+    (nodes, edges), = backend.islands(topo, NetworkKind.POWER)
+    pf = backend.power
+    assert pf.solve(nodes, edges, shed=False) is not None
+    assert min(pf.last_vm_pu.values()) < POWER.vm_min_pu
+    served, *_ = backend.compute(up, ok, exempt, damage, 0.0)
+    assert served[tw.index["LA"]] == 1.0  # the hospital stays
+    assert backend.stats["power_shed_loads"] >= 1
+    kept = pf.solve(nodes, edges)
+    vm = pf.net.res_bus.vm_pu.to_numpy()[pf.net.bus.in_service.to_numpy()]
+    assert vm.min() >= POWER.vm_min_pu
+    # 0.68 p.u. with the three loads; two 1 MW loads would still be below 0.9 here
+    assert kept.tolist() == [1.0, 0.0, 0.0]  # LA, LB, LC
+    assert served[tw.index["LB"]] == 0.0 and served[tw.index["LC"]] == 0.0
+
+
 def test_power_flow_that_does_not_converge_falls_back_to_the_topological_answer():
     # 400 MW per load on a 10 kV feeder: no solution exists (voltage collapse)
     tw = _tiny({("power", k): {"demand_mw": 400.0} for k in ("LA", "LB", "LC")})
@@ -266,9 +288,15 @@ def test_tanks_drain_by_the_hydraulics():
     j = backend.tanks.tolist().index(k)
     rate = backend._tank_inflow[j]
     assert rate < 0  # it empties into the junctions
-    backend.compute(up, ok, exempt, damage, 0.5)
     area = math.pi / 4 * tw.physics.tank_diameter_m[k] ** 2
+    dry_h = (start - tw.physics.min_level_m[k]) * area / -rate / 3600.0
+    assert backend.next_change_h() == pytest.approx(dry_h, rel=1e-9)
+    backend.compute(up, ok, exempt, damage, 0.5)
     assert backend.tank_level_m[k] == pytest.approx(start + rate * 1800 / area, rel=1e-9)
+    # once dry it is no source: the zone behind the broken plant loses its water
+    served, *_ = backend.compute(up, ok, exempt, damage, 100.0)
+    assert backend.tank_level_m[k] == tw.physics.min_level_m[k]
+    assert served[tw.index["J3"]] == 0.0
 
 
 # ---------------------------------------------------------------------- wiring

@@ -231,6 +231,23 @@ class PhysicsService(TopologicalService):
             served[j] = np.minimum(served[j], sol.served)
             self._tank_inflow[self._tank_pos[tk]] = sol.tank_inflow_m3s
 
+    def next_change_h(self) -> float:
+        """When a tank next reaches its minimum or maximum level at the current rates
+        (hours since the start; ``inf`` when none moves): the engine may recompute
+        service then, so a tank that runs dry between other events is seen in time."""
+        if not len(self.tanks):
+            return float("inf")
+        ph = self.twin.physics
+        k = self.tanks
+        q = self._tank_inflow
+        room = np.where(q > 0, ph.max_level_m[k] - self.tank_level_m[k],
+                        self.tank_level_m[k] - ph.min_level_m[k])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dt_h = np.where(np.abs(q) > 1e-12, room * self._tank_area / np.abs(q) / 3600.0,
+                            np.inf)
+        dt_h = dt_h[dt_h > 1e-9]
+        return self._as_of_h + float(dt_h.min()) if len(dt_h) else float("inf")
+
     def _advance_tanks(self, now_h: float) -> None:
         """Tanks fill or drain at the last solution's rates up to ``now_h``."""
         dt_s = (now_h - self._as_of_h) * 3600.0
