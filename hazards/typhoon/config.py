@@ -1,6 +1,7 @@
 """The typhoon hazard's scenario block, validated once (pydantic, ``extra="forbid"``).
 
-Where each field goes: ``track`` and ``transforms`` -> :mod:`.readers`,
+Where each field goes: ``track``, ``forecast`` (:mod:`.ensemble`) and ``transforms`` ->
+:mod:`.readers`,
 :mod:`.track_transforms` and the :class:`~hazards.typhoon.timeline.StormTimeline`
 (with ``start_time_utc``, ``lead_time_h``, ``step_min``, ``city_lonlat``, ``far_km``);
 ``profile``, ``rmw_model``, ``coriolis`` -> :func:`hazards.typhoon.wind.storm_steps`;
@@ -119,6 +120,17 @@ class SurgeSpec(BaseModel):
         return self
 
 
+class ForecastSpec(BaseModel):
+    """One member of a forecast ensemble instead of the track itself (see
+    :mod:`hazards.typhoon.ensemble`): errors grow from ``issue_time_utc``; member ``member``
+    of the ensemble drawn with ``seed`` (sweep ``member`` to sample the ensemble)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    issue_time_utc: datetime
+    member: int = Field(0, ge=0, lt=1000)
+    seed: int = Field(0, ge=0)
+
+
 class TyphoonConfig(BaseModel):
     """Scenario block of the typhoon hazard (see the module docstring)."""
 
@@ -126,6 +138,7 @@ class TyphoonConfig(BaseModel):
     type: Literal["typhoon"] = "typhoon"
     track: TrackSpec
     transforms: list[TransformSpec] = Field(default_factory=list)
+    forecast: ForecastSpec | None = None
     step_min: float = Field(30.0, gt=0, le=360, description="time step (minutes); the number "
                             "of steps is bounded by MAX_STEPS before any work")
     start_time_utc: datetime | None = None

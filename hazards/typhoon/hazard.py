@@ -90,6 +90,8 @@ class TyphoonHazard:
                                      fmt=config.track.format,
                                      wind_averaging=config.track.wind_averaging,
                                      wind_source=config.track.wind_source)
+        if config.forecast is not None:
+            self.base_track = self._forecast_member(self.base_track, config.forecast)
         rough = config.roughness
         self._landuse_path = self._resolve(rough.landuse_raster) if rough.landuse_raster else None
         if self._landuse_path is not None and not self._landuse_path.is_file():
@@ -106,6 +108,22 @@ class TyphoonHazard:
                               "profile auto or holland2008", where="typhoon profile")
         self._timelines: dict[tuple[float, float], StormTimeline] = {}
         self.compound = CompoundFlood(config, context) if config.flood is not None else None
+
+    @staticmethod
+    def _forecast_member(track, spec):
+        """The track of forecast member ``spec.member`` (errors from the issue time)."""
+        from datetime import UTC
+
+        from hazards.typhoon.ensemble import draws, member_track
+
+        t = spec.issue_time_utc
+        if t.tzinfo is not None:
+            t = t.astimezone(UTC).replace(tzinfo=None)
+        issue = np.datetime64(t, "s")
+        if not track.times[0] <= issue <= track.times[-1]:
+            raise HazardError(f"issue time {np.datetime_as_string(issue)}Z lies outside the "
+                              "track", where="typhoon forecast.issue_time_utc")
+        return member_track(track, issue, draws(spec.member + 1, spec.seed)[spec.member])
 
     @classmethod
     def from_config(cls, config: BaseModel, context: HazardContext) -> TyphoonHazard:

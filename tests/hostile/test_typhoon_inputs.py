@@ -172,6 +172,9 @@ hazards:
     ("    city_lonlat: [113.6, 95.0]", ("city_lonlat",)),
     ("    transforms: [{scale_intensity: 1.0e30}]", ("scale_intensity",)),
     ("    transforms: [{speed_factor: 1.0e-9}]", ("speed_factor",)),
+    ("    forecast: {issue_time_utc: '2030-01-01T00:00:00Z', member: 1}",
+     ("issue_time_utc", "outside")),
+    ("    forecast: {issue_time_utc: '2023-08-30T00:00:00Z', member: -1}", ("member",)),
 ])
 def test_validate_and_run_refuse_absurd_typhoon_sizes(tmp_path, block, needles):
     if "transforms" in block:  # replace the default transform list

@@ -81,3 +81,37 @@ def test_twin_wind_members_write_percentiles(tmp_path, tracks_dir):
     assert (a.max_gust_mps_p05 <= a.max_gust_mps_p50).all()
     assert (a.max_gust_mps_p50 <= a.max_gust_mps_p95).all()
     assert (a.max_gust_mps_p95 > a.max_gust_mps_p05 + 1.0)[:2].all()  # spread at the city
+
+
+def test_a_scenario_can_run_one_forecast_member(tracks_dir):
+    from pyproj import Transformer
+
+    from hazards.base import HazardContext, IntensityMeasure, Sites
+    from hazards.typhoon import TyphoonConfig, TyphoonHazard
+
+    CITY, crs = (113.6, 22.3), "EPSG:32649"
+    SUST = IntensityMeasure.SUSTAINED_WIND_MPS
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(*CITY)
+
+    def make_sites(_):
+        one = np.array([x]), np.array([y])
+        return Sites(ids=np.array(["a"], dtype=object), asset_class=np.array(["substation"]),
+                     x_m=one[0], y_m=one[1], is_edge=np.array([False]), length_m=np.zeros(1),
+                     line_offsets=np.array([0, 1]), line_x=one[0], line_y=one[1], crs=crs)
+
+    def context(base, horizon_h):
+        return HazardContext(crs=crs, terrain=None, base_dir=base, horizon_h=horizon_h)
+
+    def field(forecast):
+        cfg = TyphoonConfig.model_validate({
+            "track": {"file": "jma_rsmc_tokyo_bst_2015_2021.txt", "storm": "MANGKHUT:2018"},
+            "step_min": 60, "city_lonlat": list(CITY), "forecast": forecast})
+        hz = TyphoonHazard.from_config(cfg, context(tracks_dir, horizon_h=96))
+        return hz, hz.compute(make_sites([CITY])).intensity[SUST]
+
+    _, base = field(None)
+    h1, m1 = field({"issue_time_utc": "2018-09-13T06:00:00Z", "member": 1, "seed": 2})
+    h2, m2 = field({"issue_time_utc": "2018-09-13T06:00:00Z", "member": 2, "seed": 2})
+    assert not np.array_equal(m1, base) and not np.array_equal(m1, m2)
+    assert h1.cache_key() != h2.cache_key()
+    assert "forecast member" in h1.base_track.notes[-1]
