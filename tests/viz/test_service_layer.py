@@ -84,3 +84,57 @@ def test_html_payload_has_blocks_people_and_the_same_outcome_in_the_gauge(tiny_r
     assert p["blocks"]["without"][3][0] == 600  # t = 3 h
     r = p["realization"]
     assert p["service"][3] == pytest.approx(run.service_at(3.0, r))
+
+
+def test_poster_shows_the_worst_moment(tiny_real_run, tmp_path):
+    import imageio.v3 as iio
+
+    from viz.poster import worst_time, write_poster
+    from viz.rundata import RunData
+    from viz.scene import SceneOptions
+
+    run = RunData.from_dir(tiny_real_run)
+    t = worst_time(run, 0)
+    # the worst moment: everyone without power (the substation is out from 1 h)
+    from viz.service import block_service
+
+    assert block_service(run, 0, np.array([t])).people_without_any()[0] == 600
+    out = tmp_path / "poster.png"
+    assert write_poster(run, out, options=SceneOptions(realization=0)) == t
+    img = iio.imread(out)
+    assert img.shape[0] > 800 and img.shape[1] > 1000 and img[..., :3].std() > 20
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_event_pace_spends_frames_where_things_happen(tiny_real_run):
+    from viz.replay import frame_times
+    from viz.rundata import RunData
+
+    run = RunData.from_dir(tiny_real_run)
+    even = frame_times(run, 41, pace="even")
+    paced = frame_times(run, 41, pace="event", realization=0)
+    assert paced[0] == 0 and paced[-1] == run.horizon_h
+    assert np.all(np.diff(paced) > 0)
+    ev = run.events[(run.events.realization == 0) & (run.events.event != "crew_dispatched")]
+    lo, hi = ev.time_h.min() - 1, ev.time_h.max() + 1
+    busy = lambda t: int(((t >= lo) & (t <= hi)).sum())  # noqa: E731
+    assert busy(paced) > busy(even)
+
+
+def test_side_by_side_panels_are_labelled_with_the_difference(tiny_real_run):
+    from viz.rundata import RunData
+    from viz.scene import Scene, SceneOptions
+
+    run = RunData.from_dir(tiny_real_run)
+    a = Scene(run, SceneOptions(size=(640, 360), realization=0, panel_label="baseline"))
+    b = Scene(run, SceneOptions(size=(640, 360), realization=1, panel_label="more crews"))
+    try:
+        labels = [act.GetInput() for act in a.p.renderer.GetViewProps()
+                  if hasattr(act, "GetInput")]
+        assert "baseline" in labels
+        for s in (a, b):
+            s.update(3.0)
+        assert a.people_out == b.people_out == 600
+    finally:
+        a.close()
+        b.close()
