@@ -226,3 +226,19 @@ def test_ibtracs_documented_layout_uses_agency_rmw_and_poci(tmp_path):
     assert t2.vmax_mps[0] == pytest.approx(50 * KT / 0.93)
     with pytest.raises(HazardError, match=r"ibt2\.csv:3: lat"):
         ty.read_tracks(_write(tmp_path, "ibt2.csv", head + rows.replace("10.0,130", "1O,130")))
+
+
+def test_ibtracs_documented_layout_reads_usa_wind_radii(tmp_path):
+    quads = [f"USA_R{t}_{q}" for t in (34, 50, 64) for q in ("NE", "SE", "SW", "NW")]
+    head = ("SID,SEASON,NAME,BASIN,ISO_TIME,LAT,LON,USA_WIND,USA_PRES," + ",".join(quads)
+            + "\n , , , , ,degrees_north,degrees_east,kts,mb," + ",".join(["nmile"] * 12) + "\n")
+    r = "120,100,80,110,60,50,40,55,,,,"  # no 64-kt winds reported
+    rows = (f"2020245N10130,2020,TEST,WP,2020-09-01 00:00:00,10.0,130.0,60,980,{r}\n"
+            f"2020245N10130,2020,TEST,WP,2020-09-01 06:00:00,10.5,129.0,60,980,{r}\n")
+    t = ty.load_track(_write(tmp_path, "ibt.csv", head + rows), "TEST:2020")
+    np.testing.assert_allclose(t.radii_m["r34_ne"], 120 * 1852.0)
+    np.testing.assert_allclose(t.radii_m["r50_nw"], 55 * 1852.0)
+    assert np.isnan(t.radii_m["r64_se"]).all()
+    from hazards.typhoon.wind_radii import radius_series
+
+    assert [s.threshold_kt for s in radius_series(t)] == [50, 34]  # R64 absent
