@@ -180,7 +180,7 @@ def run_batch(jobs: Sequence[Job], out: Path, *, realizations: int | None = None
     if todo:
         if client is None:
             if scheduler:
-                own = client = Client(scheduler)
+                own = client = _connect(scheduler)
             else:
                 n = (os.cpu_count() or 1) if workers <= 0 else workers
                 with single_threaded_blas():
@@ -208,6 +208,19 @@ def run_batch(jobs: Sequence[Job], out: Path, *, realizations: int | None = None
                 if cluster is not None:
                     cluster.close()
     return gather(jobs, out, rows)
+
+
+def _connect(scheduler: str):
+    """A client of the Dask scheduler at ``scheduler``; a bad or unreachable address is
+    the user's to fix (one line), not a traceback from deep in the comm layer."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout="20s")
+    except (OSError, ValueError, TimeoutError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(f"cannot reach the Dask scheduler ({msg}); give its address as "
+                         "tcp://HOST:PORT", where="--scheduler") from None
 
 
 def gather(jobs: Sequence[Job], out: Path, rows: list[dict] | None = None) -> pd.DataFrame:

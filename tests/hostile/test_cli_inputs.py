@@ -283,3 +283,9 @@ def test_power_network_without_source_warns(tiny, tmp_path):
                           dependencies=deps, population=None, terrain=None)
     with pytest.warns(UserWarning, match="power network .* has no source"):
         validate_network(net)
+
+
+def test_batch_bad_scheduler_address_is_one_line(tmp_path, city):
+    one_line_exit_2(twin("batch", scenario(tmp_path, city), "--seeds", "0", "--scheduler", "abc",
+                         "--out", tmp_path / "b", "-q"),
+                    "--scheduler: cannot reach the Dask scheduler")
