@@ -9,7 +9,8 @@ over the storm, as weather services report them. The model's 1-min sustained win
 gust at each station (at 10 m for the station's ``z0_m``, else the run's exposure; moved to
 ``height_m`` with the logarithmic profile) are converted to the quantity's averaging:
 10-min = 0.93 x 1-min (Harper, Kepert & Ginger 2010, at sea; ``one_to_ten_minute``),
-60-min = ``sixty_to_ten_minute`` x 10-min (see ``wind_constants.yaml``).
+60-min = ``sixty_to_ten_minute`` (1/1.05, ESDU) x 10-min (sources in
+``wind_constants.yaml``).
 ``validation.csv`` lists observed and modelled speeds; the summary is the bias (mean of
 modelled - observed) and the median absolute error, in m/s and relative to the observed.
 """
