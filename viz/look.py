@@ -19,7 +19,7 @@ STATE_RGB = np.array([
     (255, 225, 0),     # under_repair
     (160, 235, 40),    # restored
 ], dtype=np.uint8)
-STATE_WORDS = ("working", "damaged", "lost a supply", "out (flooded or tripped)",
+STATE_WORDS = ("working", "damaged", "lost a supply", "out (flood, trip)",
                "being repaired", "just restored")
 
 NETWORK_RGB = {"power": (70, 70, 80), "water": (0, 150, 160), "roads": (150, 150, 150)}
@@ -50,7 +50,7 @@ WET_M = FLOOD_EDGES_M[0]
 #: (Beaufort 8/10/12 and the China Meteorological Administration typhoon grades use
 #: these thresholds for sustained winds; gusts are shown against them for reference)
 GUST_EDGES_MPS = (17.2, 24.5, 32.7, 41.5, 51.0)
-GUST_WORDS = ("gale", "storm", "typhoon force", "severe typhoon force", "super typhoon force")
+GUST_WORDS = ("gale", "storm", "typhoon", "severe typhoon", "super typhoon")
 GUST_RGB = np.array([(215, 200, 240), (175, 145, 225), (135, 90, 200), (95, 40, 160),
                      (55, 0, 105)], dtype=np.uint8)
 GUST_ALPHA = (0.2, 0.27, 0.33, 0.38, 0.42)

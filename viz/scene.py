@@ -39,7 +39,7 @@ from viz.rundata import RunData
 from viz.service import BlockService, block_service, block_side_m, has_blocks
 
 #: share of the window width taken by the side panel (legend, gauge, storm inset)
-PANEL = 0.25
+PANEL = 0.3
 #: height (m above mean sea level, before exaggeration) the storm track is drawn at
 TRACK_Z_M = 60.0
 
@@ -147,6 +147,7 @@ class Scene:
         self.transitions = st.state_transitions(ev, run.ids, restored_show_h=opt.restored_show_h)
         self._crew_ev = ev
         self.services: BlockService | None = None
+        self._spark_marker = None
         self._crew_frames: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.people_out: float | None = None
         self._add_terrain()
@@ -517,6 +518,7 @@ class Scene:
         y -= 1.6 * lh
         if not self.panel:
             return
+        y = self._add_sparkline(ren, y, lh, fs)
         entries: list[tuple[str, str | None, object]] = [("Components", None, None)]
         for k, word in enumerate(look.STATE_WORDS):
             entries.append((word, "dot", STATE_RGB[k]))
@@ -526,12 +528,12 @@ class Scene:
             entries += [("Repair crews", None, None),
                         ("repairing", "crew", (look.CREW_REPAIR_RGB, look.CREW_HALO_RGB)),
                         ("on the way", "crew", (look.CREW_TRAVEL_RGB, (40, 40, 40))),
-                        ("waiting for a job", "crew", (look.CREW_IDLE_RGB, look.CREW_HALO_RGB))]
+                        ("waiting", "crew", (look.CREW_IDLE_RGB, look.CREW_HALO_RGB))]
         if self.blocks is not None:
-            entries += [("Homes (blocks) without", None, None),
+            entries += [("Homes without", None, None),
                         ("power", "box", look.NO_POWER_RGB),
-                        ("water (have power)", "box", look.NO_WATER_RGB),
-                        ("road access only", "box", look.NO_ROAD_RGB)]
+                        ("water", "box", look.NO_WATER_RGB),
+                        ("road access", "box", look.NO_ROAD_RGB)]
         if self.flood is not None:
             entries.append(("Flood depth", None, None))
             edges = look.FLOOD_EDGES_M
@@ -548,40 +550,103 @@ class Scene:
                 entries.append((lab, "box", look.GUST_RGB[k]))
         if self.eye is not None:
             entries += [("Storm", None, None), ("eye", "dot", EYE_RGB),
-                        ("track so far / to come", "line", look.TRACK_PAST_RGB)]
-        inset_top = 0.26 if self.eye is not None else 0.0
+                        ("track so far", "line", look.TRACK_PAST_RGB),
+                        ("track to come", "line", look.TRACK_FUTURE_RGB)]
+        inset_top = 0.24 if self.eye is not None else 0.0
+        # the legend in two columns, whole groups (a heading and its entries) per column
+        groups: list[list[tuple[str, str | None, object]]] = []
+        for e in entries:
+            if e[1] is None:
+                groups.append([])
+            groups[-1].append(e)
+        total = sum(len(g) for g in groups)
+        cols: list[list] = [[], []]
+        for g in groups:
+            cols[0 if sum(len(x) for x in cols[0]) + len(g) / 2 <= total / 2 else 1].append(g)
+        rows = max(sum(len(g) + 0.25 for g in c) for c in cols if c)
         avail = y - inset_top - 0.01
-        n_head = sum(1 for _, kind, _ in entries if kind is None)
-        step = min(lh, avail / max(len(entries) + 0.25 * n_head, 1))
-        size = max(7, int(min(fs - 1, step * h / 1.35)))
-        sw = 0.09  # swatch width (panel units)
+        step = min(lh, avail / max(rows, 1))
+        size = max(7, int(min(fs - 1, step * h / 1.3)))
         ar = pw / h
-        for text, kind, rgb in entries:
-            if kind is None:
-                y -= 0.25 * step  # a little air above each heading
-                self._text(ren, text, 0.06, y, size, bold=True, valign="top")
-            else:
-                yc = y - 0.5 * step
-                hh = 0.32 * step
-                ww = hh / ar
-                if kind == "line":
-                    self._rect(ren, 0.08, yc - 0.12 * step, 0.08 + sw, yc + 0.12 * step, rgb)
-                elif kind == "crew":
-                    core, halo = rgb
-                    self._rect(ren, 0.1 - ww * 1.3, yc - hh * 1.3, 0.1 + ww * 1.3, yc + hh * 1.3,
-                               halo)
-                    self._rect(ren, 0.1 - ww * 0.7, yc - hh * 0.7, 0.1 + ww * 0.7, yc + hh * 0.7,
-                               core)
-                    self._rect(ren, 0.1 - ww * 1.3, yc - hh * 1.3, 0.1 + ww * 1.3, yc + hh * 1.3,
-                               (0.3, 0.3, 0.3), outline=True)
-                else:
-                    self._rect(ren, 0.08, yc - hh, 0.08 + sw, yc + hh, rgb)
-                    self._rect(ren, 0.08, yc - hh, 0.08 + sw, yc + hh, (0.4, 0.4, 0.4),
-                               outline=True)
-                self._text(ren, text, 0.08 + sw + 0.04, yc, size, valign="center")
-            y -= step
+        top = y
+        for ci, col in enumerate(cols):
+            y = top
+            x0 = 0.04 + 0.48 * ci  # column origin (panel units)
+            sw = 0.07  # swatch width
+            for g in col:
+                for text, kind, rgb in g:
+                    if kind is None:
+                        y -= 0.25 * step  # a little air above each heading
+                        self._text(ren, text, x0, y, size, bold=True, valign="top")
+                        y -= step
+                        continue
+                    yc = y - 0.5 * step
+                    hh = 0.32 * step
+                    ww = hh / ar
+                    xs = x0 + 0.01
+                    if kind == "line":
+                        self._rect(ren, xs, yc - 0.12 * step, xs + sw, yc + 0.12 * step, rgb)
+                    elif kind == "crew":
+                        core, halo = rgb
+                        xm = xs + 0.5 * sw
+                        self._rect(ren, xm - ww * 1.3, yc - hh * 1.3, xm + ww * 1.3,
+                                   yc + hh * 1.3, halo)
+                        self._rect(ren, xm - ww * 0.7, yc - hh * 0.7, xm + ww * 0.7,
+                                   yc + hh * 0.7, core)
+                        self._rect(ren, xm - ww * 1.3, yc - hh * 1.3, xm + ww * 1.3,
+                                   yc + hh * 1.3, (0.3, 0.3, 0.3), outline=True)
+                    else:
+                        self._rect(ren, xs, yc - hh, xs + sw, yc + hh, rgb)
+                        self._rect(ren, xs, yc - hh, xs + sw, yc + hh, (0.4, 0.4, 0.4),
+                                   outline=True)
+                    self._text(ren, text, xs + sw + 0.025, yc, size, valign="center")
+                    y -= step
         if self.eye is not None:
             self._add_inset(inset_top)
+
+    def _polyline(self, ren, x: np.ndarray, y: np.ndarray, rgb, width: float = 1.5):
+        """A 2D polyline in normalized viewport coordinates of ``ren``."""
+        import vtk
+
+        pts = vtk.vtkPoints()
+        for a, b in zip(x, y, strict=True):
+            pts.InsertNextPoint(float(a), float(b), 0.0)
+        cells = vtk.vtkCellArray()
+        cells.InsertNextCell(len(x), list(range(len(x))))
+        poly = vtk.vtkPolyData()
+        poly.SetPoints(pts)
+        poly.SetLines(cells)
+        coord = vtk.vtkCoordinate()
+        coord.SetCoordinateSystemToNormalizedViewport()
+        mapper = vtk.vtkPolyDataMapper2D()
+        mapper.SetInputData(poly)
+        mapper.SetTransformCoordinate(coord)
+        actor = vtk.vtkActor2D()
+        actor.SetMapper(mapper)
+        actor.GetProperty().SetColor(*(np.asarray(rgb, float) / 255))
+        actor.GetProperty().SetLineWidth(width)
+        ren.AddViewProp(actor)
+        return pts, poly
+
+    def _add_sparkline(self, ren, y: float, lh: float, fs: int) -> float:
+        """People with all three services over time: the outcome shown (green) and the
+        median of the outcomes (grey), with a marker at the frame's time."""
+        h = 4.5 * lh
+        x0, x1, y0, y1 = 0.06, 0.94, y - h, y
+        self._spark = (x0, x1, y0, y1)
+        self._rect(ren, x0, y0, x1, y1, (0.75, 0.75, 0.75), outline=True)
+        horizon = max(self.run.horizon_h, 1e-9)
+        for r, rgb, width in ((None, (150, 150, 150), 1.5), (self.realization, (44, 160, 44),
+                                                              2.0)):
+            t, q = self.run.service(r, "system")
+            # a step curve: each value holds until the next time
+            ts = np.repeat(t, 2)[1:]
+            qs = np.repeat(q, 2)[:-1]
+            self._polyline(ren, x0 + (x1 - x0) * ts / horizon, y0 + (y1 - y0) * qs, rgb, width)
+        self._spark_marker = self._polyline(ren, [x0, x0], [y0, y1], (20, 20, 20), 1.5)
+        self._text(ren, "with all three over time: this outcome (green), median (grey)", x0,
+                   y0 - 0.2 * lh, max(7, fs - 3), valign="top", color=(0.35, 0.35, 0.35))
+        return y0 - 1.6 * lh
 
     def _add_inset(self, top: float) -> None:
         """A wide map of the storm's track around the city, bottom of the side panel."""
@@ -639,7 +704,7 @@ class Scene:
         span = x1 - x0
         nice = np.array([100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000], float)
         length = float(nice[np.searchsorted(nice, span / 5) - 1]) if span / 5 > 100 else 100.0
-        bx, by = x1 - 0.1 * span - length, y0 + 0.12 * (y1 - y0)
+        bx, by = x1 - 0.16 * span - length, y0 + 0.12 * (y1 - y0)
         z = self.z_top + 3 * self._z_lift
         lx, ly = self._local(np.array([bx, bx + length]), np.array([by, by]))
         bar = pv.lines_from_points(np.column_stack([lx, ly, [z, z]]))
@@ -649,9 +714,12 @@ class Scene:
                                 text_color="black", shape_color="white", shape_opacity=0.8,
                                 show_points=False, always_visible=True, margin=2)
         ax, ay = self._local(np.array([bx + 0.5 * length]), np.array([by + 0.06 * span]))
-        arrow = pv.Arrow(start=(ax[0], ay[0], z), direction=(0, 1, 0),
-                         scale=0.07 * span, tip_length=0.4, tip_radius=0.18, shaft_radius=0.06)
-        self.p.add_mesh(arrow, color="black", lighting=False)
+        # a flat arrowhead on the ground, pointing north (reads the same from any camera)
+        L, W = 0.06 * span, 0.022 * span
+        head = np.array([[ax[0] - W, ay[0], z], [ax[0], ay[0] + L, z], [ax[0] + W, ay[0], z],
+                         [ax[0], ay[0] + 0.3 * L, z]])
+        self.p.add_mesh(pv.PolyData(head, faces=[3, 0, 1, 3, 3, 3, 1, 2]), color="black",
+                        lighting=False)
         self.p.add_point_labels(np.array([[ax[0], ay[0] + 0.085 * span, z]]), ["N"],
                                 font_size=14, bold=True, text_color="black",
                                 shape_color="white", shape_opacity=0.8, show_points=False,
@@ -759,14 +827,23 @@ class Scene:
             pts = np.column_stack([np.where(park, 0, lx), np.where(park, 0, ly),
                                    np.where(park, -1e5, z + 3 * self._z_lift)])
             travel = act == st.CREW_TRAVELLING
-            self.crews.points[:] = pts
+            # the core sits in front of the halo on the crew's line of sight (sphere
+            # sprites bulge towards the camera by their radius, a few pixels' worth of
+            # metres at the camera's distance: 4 % of it is well clear), so both stay
+            # centred on the crew from any camera and nothing on the ground hides either
+            cam = self.p.camera
+            if cam.parallel_projection:
+                ray = np.broadcast_to(np.asarray(cam.focal_point) - np.asarray(cam.position),
+                                      pts.shape)
+            else:
+                ray = pts - np.asarray(cam.position)
+            self.crews.points[:] = pts - ray * 0.04
             idle = act == st.CREW_IDLE
             self.crews.point_data["rgb"][:] = np.where(
                 travel[:, None], look.CREW_TRAVEL_RGB,
                 np.where(idle[:, None], look.CREW_IDLE_RGB, look.CREW_REPAIR_RGB))
             self.crews.Modified()
-            # the halo sits lower so the core's sphere is never hidden inside it
-            self.crew_halo.points[:] = pts - [0, 0, 12.0 * self._z_lift]
+            self.crew_halo.points[:] = pts
             self.crew_halo.point_data["rgb"][:] = np.where(travel[:, None], (40, 40, 40),
                                                            look.CREW_HALO_RGB)
             self.crew_halo.Modified()
@@ -802,6 +879,14 @@ class Scene:
                                                                                        0.1)
         self._gauge["fill"][2].GetProperty().SetColor(*col)
         self.gauge_text.SetInput(f"people with power, water and road: {q * 100:.0f} %")
+        if getattr(self, "_spark_marker", None) is not None:
+            x0, x1, y0, y1 = self._spark
+            x = x0 + (x1 - x0) * min(max(t / max(self.run.horizon_h, 1e-9), 0.0), 1.0)
+            pts, poly = self._spark_marker
+            pts.SetPoint(0, x, y0, 0)
+            pts.SetPoint(1, x, y1, 0)
+            pts.Modified()
+            poly.Modified()
 
     def screenshot(self) -> np.ndarray:
         """The rendered frame as (h, w, 3) uint8."""
