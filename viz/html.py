@@ -67,7 +67,7 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
                  "times_h": times.tolist(), "exaggeration": ex,
                  "state_names": list(st.STATES), "state_rgb": STATE_RGB.tolist(),
                  "network_rgb": NETWORK_RGB, "water_rgb": list(WATER_RGB),
-                 "crew_rgb": list(CREW_RGB)}
+                 "crew_rgb": list(CREW_RGB), "eye_rgb": list(look.EYE_RGB)}
     # terrain
     if "terrain_elevation_m" in rp:
         z = rp["terrain_elevation_m"].astype(float)
