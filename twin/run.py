@@ -41,6 +41,19 @@ class Prepared:
     fields: tuple[HazardField, ...]
     models: AssetModels
     config: RunConfig
+    #: per hazard, the fields of its ensemble members (one entry: no ensemble);
+    #: ``fields`` holds member 0 of each
+    members: tuple[tuple[HazardField, ...], ...] = ()
+
+    def fields_for(self, r: int) -> tuple[HazardField, ...]:
+        """The hazard fields realization ``r`` meets: member ``r mod N`` of each ensemble."""
+        if not self.members:
+            return self.fields
+        return tuple(m[r % len(m)] for m in self.members)
+
+    def n_members(self) -> int:
+        """Largest ensemble size among the hazards (1 without an ensemble)."""
+        return max((len(m) for m in self.members), default=1)
 
 
 def load_city(spec: ScenarioSpec) -> LifelineNetwork:
@@ -112,14 +125,22 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
         cost=spec.repair_costs, where=str(spec.base_dir / "scenario"))
     ctx = HazardContext(crs=twin.crs, terrain=net.terrain, base_dir=spec.base_dir,
                         horizon_h=spec.horizon_h, meta=dict(net.meta))
-    fields = []
+    members: list[tuple[HazardField, ...]] = []
     for cfg in spec.hazard_configs():
         cls = hazard_class(cfg.type)
-        hazard = cls.from_config(cfg, ctx)
+        # a hazard configuration may stand for an ensemble (a forecast's members):
+        # its optional member_configs() lists them, one field each, all cached
+        variants = cfg.member_configs() if hasattr(cfg, "member_configs") else [cfg]
+        fields_of = []
+        for v in variants:
+            hazard = cls.from_config(v, ctx)
+            if compute_hazards:
+                fields_of.append(hazard_field(hazard, twin, use_cache=use_cache))
+            elif hasattr(hazard, "check"):
+                hazard.check(twin.sites)
+                break  # the members share their inputs: one check says it
         if compute_hazards:
-            fields.append(hazard_field(hazard, twin, use_cache=use_cache))
-        elif hasattr(hazard, "check"):
-            hazard.check(twin.sites)
+            members.append(tuple(fields_of))
     for i, iv in enumerate(spec.interventions):
         for a in iv.assets or ():
             if a not in twin.index:
@@ -129,7 +150,18 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                        crews=(spec.crews.power, spec.crews.water, spec.crews.roads),
                        mobilisation_h=spec.crews.mobilisation_h, policy=spec.policy,
                        interventions=tuple(iv.model_dump() for iv in spec.interventions))
-    return Prepared(spec, twin, tuple(fields), models, config)
+    if any(len(m) > spec.realizations for m in members):
+        import warnings
+
+        from common.errors import InputWarning
+
+        warnings.warn(f"{spec.realizations} realizations meet only the first "
+                      f"{spec.realizations} of {max(len(m) for m in members)} forecast members; "
+                      "raise realizations to sample the whole ensemble", InputWarning,
+                      stacklevel=2)
+    fields = tuple(m[0] for m in members)
+    return Prepared(spec, twin, fields, models, config,
+                    tuple(members) if any(len(m) > 1 for m in members) else ())
 
 
 def realization_rng(seed: int, r: int) -> np.random.Generator:
@@ -138,7 +170,7 @@ def realization_rng(seed: int, r: int) -> np.random.Generator:
 
 def run_realization(prep: Prepared, r: int) -> RealizationResult:
     """Realization ``r`` of the prepared scenario (pure: same inputs, same result)."""
-    eng = Engine(prep.twin, prep.fields, prep.models, prep.config,
+    eng = Engine(prep.twin, prep.fields_for(r), prep.models, prep.config,
                  realization_rng(prep.spec.seed, r))
     eng.run()
     return eng.result()
@@ -251,6 +283,8 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
     summary = summarize(tables, scenario=spec.name, horizon_h=spec.horizon_h,
                         realizations=len(results), seed=spec.seed,
                         customers=customers_per_series(prep.twin))
+    if prep.members:
+        summary["forecast_members"] = prep.n_members()
     summary.update(extra_summary or {})
     if started is not None:
         summary["wall_time_s"] = round(time.perf_counter() - started, 2)

@@ -121,13 +121,19 @@ class SurgeSpec(BaseModel):
 
 
 class ForecastSpec(BaseModel):
-    """One member of a forecast ensemble instead of the track itself (see
-    :mod:`hazards.typhoon.ensemble`): errors grow from ``issue_time_utc``; member ``member``
-    of the ensemble drawn with ``seed`` (sweep ``member`` to sample the ensemble)."""
+    """A forecast ensemble instead of the track itself (see :mod:`hazards.typhoon.ensemble`):
+    errors grow from ``issue_time_utc``; members drawn with ``seed``.
+
+    With ``members: N`` the run's Monte Carlo realizations sample the ensemble:
+    realization ``r`` meets member ``r mod N`` (every member equally often), so the
+    loss and recovery bands carry the forecast's uncertainty as well as the fragility
+    and repair draws. Without it the run uses the single member ``member``.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     issue_time_utc: datetime
     member: int = Field(0, ge=0, lt=1000)
+    members: int | None = Field(None, ge=1, le=1000)
     seed: int = Field(0, ge=0)
 
 
@@ -139,6 +145,7 @@ class TyphoonConfig(BaseModel):
     track: TrackSpec
     transforms: list[TransformSpec] = Field(default_factory=list)
     forecast: ForecastSpec | None = None
+
     step_min: float = Field(30.0, gt=0, le=360, description="time step (minutes); the number "
                             "of steps is bounded by MAX_STEPS before any work")
     start_time_utc: datetime | None = None
@@ -199,6 +206,15 @@ class TyphoonConfig(BaseModel):
         except ValidationError as e:
             raise ValueError(_flood_error(e, FloodConfig)) from None
         return cfg.model_dump(mode="json", exclude={"type", "rain"})
+
+    def member_configs(self) -> list[TyphoonConfig]:
+        """One configuration per forecast member the realizations sample (the hazard
+        protocol's optional ensemble hook; see :func:`twin.run.prepare`)."""
+        f = self.forecast
+        if f is None or f.members is None:
+            return [self]
+        return [self.model_copy(update={"forecast": f.model_copy(
+            update={"member": m, "members": None})}) for m in range(f.members)]
 
 
 def _check_lonlat(v: tuple[float, float] | None) -> tuple[float, float] | None:
