@@ -220,8 +220,11 @@ def from_epanet(inp_path: Path | str, *, crs: str, roads: nx.Graph | None = None
     """
     path = Path(inp_path)
     where = str(path)
-    if not path.is_file():
-        raise NetworkError("EPANET file not found", where=where)
+    from common.digest import regular_file_problem
+
+    problem = regular_file_problem(path)
+    if problem:
+        raise NetworkError(f"EPANET {problem}", where=where)
     crs_s = projected_crs(crs, where)
     for name, v in (("peaking_factor", peaking_factor),
                     ("litres_per_person_day", litres_per_person_day)):

@@ -166,8 +166,11 @@ def read_osm_roads(path: Path | str, *, crs: str | None = None) -> ImportedPart:
 
     path = Path(path)
     where = str(path)
-    if not path.is_file():
-        raise NetworkError("OSM extract not found", where=where)
+    from common.digest import regular_file_problem
+
+    problem = regular_file_problem(path)
+    if problem:
+        raise NetworkError(f"OSM extract: {problem}", where=where)
     kind = _kind_of(path)
     try:
         g = _read_pbf_roads(path) if kind == "pbf" else _read_xml_roads(path)

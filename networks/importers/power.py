@@ -99,10 +99,13 @@ class _UF:
 def _load_net(net_or_path, where: str):
     import pandapower as pp
 
+    from common.digest import regular_file_problem
+
     if isinstance(net_or_path, str | Path):
         path = Path(net_or_path)
-        if not path.is_file():
-            raise NetworkError("pandapower file not found", where=str(path))
+        problem = regular_file_problem(path)
+        if problem:
+            raise NetworkError(f"pandapower {problem}", where=str(path))
         try:
             return pp.from_json(str(path))
         except Exception as e:  # noqa: BLE001 - pandapower raises many types for a bad file
