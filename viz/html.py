@@ -146,7 +146,10 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     out["service"] = q.tolist()
     out["outcome"] = story.outcome_words(run, r, chosen=realization is not None)
     t0, tz = rp.get("t0_utc"), rp.get("timezone")
-    out["clock"] = [story.clock_text(t, t0, tz) for t in times]
+    fl = run.grid("flood_depth_m")
+    out["clock"] = [" · ".join(x for x in (story.clock_text(t, t0, tz),
+                                            story.held_water_note(fl, t)) if x)
+                    for t in times]
     out["has_t0"] = t0 is not None
     # population blocks: bit k set when the block lacks network k (power, water, roads)
     bs = block_service(run, r, times, transitions=st.state_transitions(ev, run.ids))

@@ -858,6 +858,9 @@ class Scene:
         clock = story.clock_text(t, t0, tz)
         if t0 is not None:
             clock += f"   ·   {t:.1f} h after the start"
+        held = story.held_water_note(self.flood, t)
+        if held:
+            clock += f"   ·   {held}"
         self.clock.SetInput(clock)
         cap = story.caption_at(self._moments, t)
         if cap is not None:

@@ -78,6 +78,18 @@ def _zone(name: object):
         return None
 
 
+def held_water_note(flood, t_h: float) -> str:
+    """Words for a flood whose last computed frame is shown after it ('water as computed
+    at 36 h'): the hazard stored no recession, so the view says so instead of implying
+    the water stands still."""
+    if flood is None or not len(flood.times_h) or t_h <= float(flood.times_h[-1]) + 1e-9:
+        return ""
+    last = flood.values[-1]
+    if not np.any(np.nan_to_num(last) > 0.05):
+        return ""
+    return f"water as last computed, at {float(flood.times_h[-1]):g} h"
+
+
 def people(n: float) -> str:
     """A head count for people: 123,400 (rounded to hundreds above 10,000)."""
     n = float(n)
