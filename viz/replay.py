@@ -205,12 +205,15 @@ def write_side_by_side(runs: list[RunData], mp4: Path, *, fps: int = 12, frames:
 
 
 def _gif_frame(img: np.ndarray, max_width: int = 720) -> np.ndarray:
-    """GIFs get large: keep them at most ``max_width`` wide (nearest-pixel downscale)."""
+    """GIFs get large: keep them at most ``max_width`` wide (area-averaged, so the
+    legend's small text stays legible)."""
     h, w = img.shape[:2]
     if w <= max_width:
         return img
-    s = int(np.ceil(w / max_width))
-    return img[::s, ::s]
+    from PIL import Image
+
+    size = (max_width, max(1, round(h * max_width / w)))
+    return np.asarray(Image.fromarray(img[..., :3]).resize(size, Image.Resampling.BOX))
 
 
 @contextmanager
