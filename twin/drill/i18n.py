@@ -30,7 +30,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "download_report": ("Download report", "下载报告"),
     "apply": ("Apply", "执行"),
     "action": ("Action", "行动"),
-    "fields": ("Fields (YAML)", "参数（YAML）"),
+    "fields": ("Fields (JSON)", "参数（JSON）"),
     "map": ("Map", "地图"),
     "curves": ("Service curves", "服务曲线"),
     "baseline": ("baseline", "基准"),

@@ -1,0 +1,203 @@
+"""The drill console in a real headless Chromium: advance, inject a failure by id, hold
+crews, fork, finish, download the report; the curves and the log change, and the page
+logs no errors. Also the JSON API's refusals and ``--port`` checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+SCENARIO = {
+    "name": "console drill", "city": {"builtin": {"seed": 7, "scale": 0.2}}, "horizon_h": 72,
+    "output_step_h": 2, "realizations": 2, "seed": 5, "workers": 1,
+    "crews": {"power": 2, "water": 1, "roads": 1},
+    "hazards": [{"type": "damage_map", "events": [
+        {"time_h": 2, "assets": ["P-SUB-001"], "damage_state": "extensive"}]}],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(base, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.fixture
+def console(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(SCENARIO))
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "drill", tmp_path / "s.yaml",
+                             "--port", str(port), "--no-browser", "--out", tmp_path / "out"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                pytest.fail("console exited: " + proc.stderr.read())
+            try:
+                urllib.request.urlopen(base + "/", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield base, tmp_path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_api_refuses_with_one_line(console):
+    base, _ = console
+    code, body = api(base, "/api/act", {"action": "hold_crews", "utility": "water",
+                                        "count": 99, "duration_h": 12})
+    assert code == 400 and body["error"] == (
+        "at 0 h: hold_crews.count: 99 water crews asked, water has 1 (0 already held)")
+    code, body = api(base, "/api/advance", {"hours": 5})
+    assert code == 200 and body["clock"]["t_h"] == 5
+    code, body = api(base, "/api/advance", {"to": 2})
+    assert code == 400 and "before the current time 5 h" in body["error"]
+    code, body = api(base, "/api/act", {"action": "fail", "assets": ["W-WTP-9"]})
+    assert code == 400 and "did you mean W-WTP-1" in body["error"]
+    code, body = api(base, "/report.html")
+    assert code == 404
+
+
+def test_port_in_use_is_one_line(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(SCENARIO))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "twin.cli", "drill", tmp_path / "s.yaml",
+                            "--port", str(port), "--no-browser", "--out", tmp_path / "o"],
+                           capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="chromium / chromedriver binary not installed "
+                           "(apt-get install chromium chromium-driver)")
+def test_console_drives_a_drill_in_headless_chromium(console):
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import Select
+
+    base, tmp_path = console
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--window-size=1400,900"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+    def wait(cond, what, timeout=120):
+        for _ in range(int(timeout * 10)):
+            if d.execute_script(f"return {cond}"):
+                return
+            time.sleep(0.1)
+        pytest.fail(f"{what}: " + d.find_element("id", "error").text)
+
+    def click(id_):
+        before = d.execute_script("return document.body.dataset.time")
+        n = d.execute_script("return document.querySelectorAll('#log tr').length")
+        d.find_element("id", id_).click()
+        return before, n
+
+    try:
+        d.get(base + "/")
+        wait("document.body.dataset.ready === '1'", "console not ready")
+        assert "Drill: console drill" in d.find_element("id", "title").text
+        click("plus6")
+        wait("document.body.dataset.time === '6'", "+6 h")
+        assert "6.0 h" in d.find_element("id", "clock").text
+        # inject the loss of a treatment plant by id
+        Select(d.find_element("id", "action")).select_by_value("fail")
+        f = d.find_element("id", "fields")
+        f.clear()
+        f.send_keys('{"assets": ["W-WTP-1"], "damage_state": "complete"}')
+        d.find_element("id", "apply").click()
+        wait("document.querySelectorAll('#log tr').length === 2", "fail not logged")
+        assert "W-WTP-1" in d.find_element("id", "damaged").text
+        # hold the water crew
+        Select(d.find_element("id", "action")).select_by_value("hold_crews")
+        f.clear()
+        f.send_keys('{"utility": "water", "count": 1, "duration_h": 24}')
+        d.find_element("id", "apply").click()
+        wait("document.querySelectorAll('#log tr').length === 3", "hold not logged")
+        # a refused decision shows its one-line message and changes nothing
+        f.clear()
+        f.send_keys('{"utility": "water", "count": 5, "duration_h": 24}')
+        d.find_element("id", "apply").click()
+        wait("document.getElementById('error').textContent.includes('5 water crews asked')",
+             "no error shown")
+        assert d.execute_script("return document.querySelectorAll('#log tr').length") == 3
+        # fork: what if we had not held the crew?
+        d.find_element("id", "branch-name").send_keys("no-hold")
+        Select(d.find_element("id", "undo")).select_by_value("hold_crews")
+        d.find_element("id", "fork").click()
+        wait("document.querySelectorAll('#branch-select option').length === 2", "no fork")
+        d.find_element("id", "end").click()
+        wait("document.body.dataset.time === '72'", "to the end")
+        Select(d.find_element("id", "branch-select")).select_by_value("main")
+        wait("document.querySelector('#branch-select').value === 'main' && "
+             "document.body.dataset.time === '6'", "switch")
+        d.find_element("id", "end").click()
+        wait("document.body.dataset.time === '72'", "main to the end")
+        # the curves: two branches and the baseline, and the drill's differ from the baseline
+        paths = d.execute_script(
+            "return [...document.querySelectorAll('svg[data-net=water] path')]"
+            ".map(p => p.getAttribute('d'))")
+        assert len(paths) == 3 and paths[0] != paths[1]
+        d.find_element("id", "finish").click()
+        wait("document.getElementById('report-link').style.display === ''", "no report",
+             timeout=300)
+        code, state = api(base, "/api/state")
+        assert [(x["branch"], x["what"].split("(")[0]) for x in state["log"]] == [
+            ("main", "fail"), ("main", "hold_crews"), ("no-hold", "fail")]
+        with urllib.request.urlopen(base + "/report.html", timeout=60) as r:
+            report = r.read().decode()
+        assert "After-action report: console drill" in report and "no-hold" in report
+        out = tmp_path / "out"
+        assert (out / "drill.yaml").is_file() and (out / "run" / "curves.parquet").is_file()
+        # no script error, no failed load; the one refused decision was answered 400 on purpose
+        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and not (
+            "/api/act" in e["message"] and "400 (Bad Request)" in e["message"])]
+        assert not errors, errors
+    finally:
+        d.quit()
+
+
+def test_console_page_in_chinese_has_no_external_resources(tmp_path):
+    from twin.drill.server import _page
+
+    page = _page("zh")
+    assert "演练：{name}" in page and 'lang="zh-CN"' in page
+    assert "http://" not in page and "https://" not in page
+    assert 'src="' not in page and '<link rel="icon" href="data:,">' in page
