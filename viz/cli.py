@@ -15,6 +15,10 @@ from pathlib import Path
 from viz.errors import RunDirError
 
 _FMT = argparse.RawDescriptionHelpFormatter
+#: memory a GIF's frames may take before they are written (bytes)
+GIF_MAX_BYTES = 2e9
+#: component states an HTML replay may embed (frames x components, one byte each)
+HTML_MAX_STATES = 5e8
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -98,9 +102,22 @@ def cmd_replay(args) -> int:
         raise RunDirError("two outputs name the same file")
     for out in outs:
         check_new_file(out, overwrite=getattr(args, "overwrite", False))
+    if args.gif is not None:
+        # GIF frames are kept in memory until written (at most 720 px wide)
+        w, h = args.size
+        gw, gh = min(w, 720), round(h * min(w, 720) / w)
+        need = args.frames * gw * gh * 3
+        if need > GIF_MAX_BYTES:
+            raise RunDirError(f"a GIF of {args.frames} frames at {gw}x{gh} needs "
+                              f"{need / 1e9:.1f} GB of memory (limit "
+                              f"{GIF_MAX_BYTES / 1e9:g} GB); use fewer --frames or --mp4")
     run = RunData.from_dir(args.run_dir)
     run.check_realization(args.realization)
     _check_time(args.time, run.horizon_h, str(args.run_dir))
+    if args.html is not None and args.frames * run.n > HTML_MAX_STATES:
+        raise RunDirError(f"an HTML replay of {args.frames} frames x {run.n:,} components "
+                          f"holds {args.frames * run.n / 1e9:.1f} G states (limit "
+                          f"{HTML_MAX_STATES / 1e9:g} G); use fewer --frames")
     pace = getattr(args, "pace", "event")
     opt = SceneOptions(size=args.size, exaggeration=args.exaggeration, camera=args.camera,
                        realization=args.realization)
@@ -192,7 +209,7 @@ def add_plot(sub) -> None:
     p.add_argument("run_dir", type=Path, help="run directory written by `twin run`")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: RUN_DIR)")
     p.add_argument("--time", type=float, default=None,
-                   help="hours, for the damage map (default: when the most are out)")
+                   help="hours, for the damage map (default: when the most people lack a service)")
     p.add_argument("--realization", type=int, default=None,
                    help="realization for the map and the timeline (default: median loss)")
     p.set_defaults(func=cmd_plot)

@@ -241,7 +241,14 @@ def write_plots(run: RunData, out: Path, *, time_h: float | None = None,
     if run.loss is not None:
         files.append(save_figure(loss_figure(run.loss, run.title), out / "loss.png"))
     if "ids" in run.replay:
-        t = busiest_time(run, r) if time_h is None else time_h
+        if time_h is not None:
+            t = time_h
+        elif has_blocks(run):  # when the most people lack a service (as the poster)
+            from viz.poster import worst_time
+
+            t = worst_time(run, r)
+        else:
+            t = busiest_time(run, r)
         files.append(save_figure(damage_map_figure(run, t, r), out / "damage_map.png"))
     files.append(save_figure(crew_timeline_figure(run, r), out / "crew_timeline.png"))
     return files

@@ -18,6 +18,7 @@ Colours (RGB):
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,8 +134,13 @@ class Scene:
 
         theme = copy.deepcopy(pv.global_theme)
         theme.multi_samples = opt.multi_samples
-        self.p = plotter or pv.Plotter(off_screen=off_screen, window_size=list(opt.size),
-                                       theme=theme)
+        if plotter is None:
+            from viz.offscreen import headless_windows
+
+            with headless_windows() if off_screen else contextlib.nullcontext():
+                plotter = pv.Plotter(off_screen=off_screen, window_size=list(opt.size),
+                                     theme=theme)  # its render window is made here
+        self.p = plotter
         if opt.fxaa:
             self.p.enable_anti_aliasing("fxaa")
         self.p.set_background("#dfe8ef", top="#9fb6cc")

@@ -212,3 +212,9 @@ def test_replay_odd_mp4_size_leaves_nothing(run_dir, tmp_path, capsys):
     _fails(capsys, ["replay", run_dir, "--mp4", tmp_path / "a.mp4", "--size", "321x240"],
            "even")
     _no_outputs(tmp_path, "a.mp4")
+
+
+def test_replay_gif_too_large_for_memory(run_dir, tmp_path, capsys):
+    _fails(capsys, ["replay", run_dir, "--gif", tmp_path / "a.gif", "--frames", "5000",
+                    "--size", "7680x4320"], "GB of memory", "--frames")
+    _no_outputs(tmp_path, "a.gif")
