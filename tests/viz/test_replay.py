@@ -176,12 +176,20 @@ def test_crews_appear_in_the_default_replay_of_any_realization(tiny_run):
     assert run.default_realization() == 1
     p = build_payload(run, frames=13)  # frames at every hour of the 12-h horizon
     assert p["crews"]["names"] == ["power-crew-01"]
-    sc = Scene(run, SceneOptions(size=(320, 240), camera="top"))
+    sc = Scene(run, SceneOptions(size=(640, 360), camera="top"))
     try:
         sc.update(6.0)  # repairing SUB from 5 to 8 h
         assert sc.crew_names == ["power-crew-01"]
         assert sc.crews.points[0, 2] > -1e4  # on the map, not parked out of sight
         assert tuple(sc.crews.point_data["rgb"][0]) == (20, 20, 20)  # repairing: dark core
+        # and in the picture: a dark core inside a white halo where the crew works
+        img = sc.screenshot().astype(int)
+        r, c = sc.world_to_pixel(*run.access_xy[list(run.ids).index("SUB")], z=0.0)
+        core = img[r - 1:r + 2, c - 1:c + 2].reshape(-1, 3)
+        assert (core.sum(axis=1) < 120).all()
+        ring = np.concatenate([img[r - 8:r - 6, c - 2:c + 3].reshape(-1, 3),
+                               img[r + 7:r + 9, c - 2:c + 3].reshape(-1, 3)])
+        assert (ring.min(axis=1) > 200).mean() > 0.5
         sc.update(4.0)  # on the way
         assert tuple(sc.crews.point_data["rgb"][0]) == (255, 255, 255)
     finally:
