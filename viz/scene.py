@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viz import look, story
+from viz import look, overlay, story
 from viz import states as st
 from viz.look import (  # noqa: F401  (re-exported: the HTML viewer and plots use them)
     CREW_RGB,
@@ -421,57 +421,6 @@ class Scene:
                             show_scalar_bar=False)
 
     # ------------------------------------------------------------------ 2D overlays
-    def _text(self, ren, text: str, x: float, y: float, size: int, *, bold: bool = False,
-              color=(0.08, 0.08, 0.08), align: str = "left", valign: str = "bottom"):
-        import vtk
-
-        a = vtk.vtkTextActor()
-        a.SetInput(text)
-        a.SetTextScaleModeToNone()
-        tp = a.GetTextProperty()
-        tp.SetFontSize(int(size))
-        tp.SetColor(*color)
-        tp.SetBold(bold)
-        tp.SetFontFamilyToArial()
-        {"left": tp.SetJustificationToLeft, "center": tp.SetJustificationToCentered,
-         "right": tp.SetJustificationToRight}[align]()
-        {"bottom": tp.SetVerticalJustificationToBottom,
-         "top": tp.SetVerticalJustificationToTop,
-         "center": tp.SetVerticalJustificationToCentered}[valign]()
-        c = a.GetPositionCoordinate()
-        c.SetCoordinateSystemToNormalizedViewport()
-        c.SetValue(x, y)
-        ren.AddViewProp(a)
-        return a
-
-    def _rect(self, ren, x0, y0, x1, y1, rgb, opacity: float = 1.0, *, outline: bool = False):
-        import vtk
-
-        pts = vtk.vtkPoints()
-        for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)):
-            pts.InsertNextPoint(x, y, 0)
-        poly = vtk.vtkPolyData()
-        poly.SetPoints(pts)
-        cells = vtk.vtkCellArray()
-        if outline:
-            cells.InsertNextCell(5, [0, 1, 2, 3, 0])
-            poly.SetLines(cells)
-        else:
-            cells.InsertNextCell(4, [0, 1, 2, 3])
-            poly.SetPolys(cells)
-        coord = vtk.vtkCoordinate()
-        coord.SetCoordinateSystemToNormalizedViewport()
-        mapper = vtk.vtkPolyDataMapper2D()
-        mapper.SetInputData(poly)
-        mapper.SetTransformCoordinate(coord)
-        actor = vtk.vtkActor2D()
-        actor.SetMapper(mapper)
-        actor.GetProperty().SetColor(*(np.asarray(rgb, float) / (255 if max(rgb) > 1 else 1)))
-        actor.GetProperty().SetOpacity(opacity)
-        actor.GetProperty().SetLineWidth(1.5)
-        ren.AddViewProp(actor)
-        return pts, poly, actor
-
     def _add_overlays(self) -> None:
         import vtk
 
@@ -480,15 +429,15 @@ class Scene:
         fs = max(9, int(h / 52))
         main = p.renderer
         # on the map: who is without service (top), the clock, a caption (bottom)
-        self.top_line = self._text(main, "", 0.012, 0.985, fs + 2, bold=True, valign="top")
-        self.clock = self._text(main, "", 0.012, 0.985 - 1.6 * (fs + 2) / h, fs, valign="top")
-        self.caption = self._text(main, "", 0.5, 0.02, fs + 1, bold=True, align="center")
+        self.top_line = overlay.text(main, "", 0.012, 0.985, fs + 2, bold=True, valign="top")
+        self.clock = overlay.text(main, "", 0.012, 0.985 - 1.6 * (fs + 2) / h, fs, valign="top")
+        self.caption = overlay.text(main, "", 0.5, 0.02, fs + 1, bold=True, align="center")
         self.caption.GetTextProperty().SetBackgroundColor(1, 1, 1)
         self.caption.GetTextProperty().SetBackgroundOpacity(0.85)
         if self.opt.panel_label:
-            self._text(main, self.opt.panel_label, 0.5, 0.985 - 3.3 * (fs + 2) / h, fs + 4,
+            overlay.text(main, self.opt.panel_label, 0.5, 0.985 - 3.3 * (fs + 2) / h, fs + 4,
                        bold=True, align="center", valign="top", color=(0.1, 0.1, 0.4))
-        self.note = self._text(main, "", 0.5, 0.06 + 1.4 * fs / h, fs, align="center")
+        self.note = overlay.text(main, "", 0.5, 0.06 + 1.4 * fs / h, fs, align="center")
         # the side panel (or, on narrow panes, the gauge alone on the map)
         self.side = main
         gx0, gx1 = 0.02, 0.30
@@ -505,21 +454,21 @@ class Scene:
         y = 0.985
         if self.panel:
             for line in _wrap(run.title, max(12, int(pw / (0.55 * fs)))):
-                self._text(ren, line, 0.06, y, fs, bold=True, valign="top")
+                overlay.text(ren, line, 0.06, y, fs, bold=True, valign="top")
                 y -= lh
             chosen = self.opt.realization is not None
             for line in _wrap(story.outcome_words(run, self.realization, chosen=chosen),
                               max(12, int(pw / (0.5 * fs)))):
-                self._text(ren, line, 0.06, y, fs - 1, valign="top", color=(0.3, 0.3, 0.3))
+                overlay.text(ren, line, 0.06, y, fs - 1, valign="top", color=(0.3, 0.3, 0.3))
                 y -= lh
             y -= 0.5 * lh
         # the gauge: everyone with all three services, in the outcome shown
-        self.gauge_text = self._text(ren, "", gx0, y, fs - 1, valign="top")
+        self.gauge_text = overlay.text(ren, "", gx0, y, fs - 1, valign="top")
         y -= 1.2 * lh
         self._gauge_box = (gx0, y - 0.6 * lh, gx1, y)
-        self._gauge = {"bg": self._rect(ren, *self._gauge_box, (1, 1, 1), 0.85),
-                       "fill": self._rect(ren, *self._gauge_box, (0.17, 0.63, 0.17)),
-                       "frame": self._rect(ren, *self._gauge_box, (0.1, 0.1, 0.1),
+        self._gauge = {"bg": overlay.rect(ren, *self._gauge_box, (1, 1, 1), 0.85),
+                       "fill": overlay.rect(ren, *self._gauge_box, (0.17, 0.63, 0.17)),
+                       "frame": overlay.rect(ren, *self._gauge_box, (0.1, 0.1, 0.1),
                                            outline=True)}
         y -= 1.6 * lh
         if not self.panel:
@@ -559,80 +508,10 @@ class Scene:
                         ("track so far", "line", look.TRACK_PAST_RGB),
                         ("track to come", "line", look.TRACK_FUTURE_RGB)]
         inset_top = 0.24 if self.eye is not None else 0.0
-        # the legend in two columns, whole groups (a heading and its entries) per column
-        groups: list[list[tuple[str, str | None, object]]] = []
-        for e in entries:
-            if e[1] is None:
-                groups.append([])
-            groups[-1].append(e)
-        total = sum(len(g) for g in groups)
-        cols: list[list] = [[], []]
-        for g in groups:
-            cols[0 if sum(len(x) for x in cols[0]) + len(g) / 2 <= total / 2 else 1].append(g)
-        rows = max(sum(len(g) + 0.25 for g in c) for c in cols if c)
-        avail = y - inset_top - 0.01
-        step = min(lh, avail / max(rows, 1))
-        size = max(7, int(min(fs - 1, step * h / 1.3)))
-        ar = pw / h
-        top = y
-        for ci, col in enumerate(cols):
-            y = top
-            x0 = 0.04 + 0.48 * ci  # column origin (panel units)
-            sw = 0.07  # swatch width
-            for g in col:
-                for text, kind, rgb in g:
-                    if kind is None:
-                        y -= 0.25 * step  # a little air above each heading
-                        self._text(ren, text, x0, y, size, bold=True, valign="top")
-                        y -= step
-                        continue
-                    yc = y - 0.5 * step
-                    hh = 0.32 * step
-                    ww = hh / ar
-                    xs = x0 + 0.01
-                    if kind == "line":
-                        self._rect(ren, xs, yc - 0.12 * step, xs + sw, yc + 0.12 * step, rgb)
-                    elif kind == "crew":
-                        core, halo = rgb
-                        xm = xs + 0.5 * sw
-                        self._rect(ren, xm - ww * 1.3, yc - hh * 1.3, xm + ww * 1.3,
-                                   yc + hh * 1.3, halo)
-                        self._rect(ren, xm - ww * 0.7, yc - hh * 0.7, xm + ww * 0.7,
-                                   yc + hh * 0.7, core)
-                        self._rect(ren, xm - ww * 1.3, yc - hh * 1.3, xm + ww * 1.3,
-                                   yc + hh * 1.3, (0.3, 0.3, 0.3), outline=True)
-                    else:
-                        self._rect(ren, xs, yc - hh, xs + sw, yc + hh, rgb)
-                        self._rect(ren, xs, yc - hh, xs + sw, yc + hh, (0.4, 0.4, 0.4),
-                                   outline=True)
-                    self._text(ren, text, xs + sw + 0.025, yc, size, valign="center")
-                    y -= step
+        overlay.legend(ren, entries, top=y, bottom=inset_top + 0.01, line=lh, font=fs,
+                       aspect=pw / h, height_px=h)
         if self.eye is not None:
             self._add_inset(inset_top)
-
-    def _polyline(self, ren, x: np.ndarray, y: np.ndarray, rgb, width: float = 1.5):
-        """A 2D polyline in normalized viewport coordinates of ``ren``."""
-        import vtk
-
-        pts = vtk.vtkPoints()
-        for a, b in zip(x, y, strict=True):
-            pts.InsertNextPoint(float(a), float(b), 0.0)
-        cells = vtk.vtkCellArray()
-        cells.InsertNextCell(len(x), list(range(len(x))))
-        poly = vtk.vtkPolyData()
-        poly.SetPoints(pts)
-        poly.SetLines(cells)
-        coord = vtk.vtkCoordinate()
-        coord.SetCoordinateSystemToNormalizedViewport()
-        mapper = vtk.vtkPolyDataMapper2D()
-        mapper.SetInputData(poly)
-        mapper.SetTransformCoordinate(coord)
-        actor = vtk.vtkActor2D()
-        actor.SetMapper(mapper)
-        actor.GetProperty().SetColor(*(np.asarray(rgb, float) / 255))
-        actor.GetProperty().SetLineWidth(width)
-        ren.AddViewProp(actor)
-        return pts, poly
 
     def _add_sparkline(self, ren, y: float, lh: float, fs: int) -> float:
         """People with all three services over time: the outcome shown (green) and the
@@ -640,7 +519,7 @@ class Scene:
         h = 4.5 * lh
         x0, x1, y0, y1 = 0.06, 0.94, y - h, y
         self._spark = (x0, x1, y0, y1)
-        self._rect(ren, x0, y0, x1, y1, (0.75, 0.75, 0.75), outline=True)
+        overlay.rect(ren, x0, y0, x1, y1, (0.75, 0.75, 0.75), outline=True)
         horizon = max(self.run.horizon_h, 1e-9)
         for r, rgb, width in ((None, (150, 150, 150), 1.5), (self.realization, (44, 160, 44),
                                                               2.0)):
@@ -648,9 +527,9 @@ class Scene:
             # a step curve: each value holds until the next time
             ts = np.repeat(t, 2)[1:]
             qs = np.repeat(q, 2)[:-1]
-            self._polyline(ren, x0 + (x1 - x0) * ts / horizon, y0 + (y1 - y0) * qs, rgb, width)
-        self._spark_marker = self._polyline(ren, [x0, x0], [y0, y1], (20, 20, 20), 1.5)
-        self._text(ren, "with all three over time: this outcome (green), median (grey)", x0,
+            overlay.polyline(ren, x0 + (x1 - x0) * ts / horizon, y0 + (y1 - y0) * qs, rgb, width)
+        self._spark_marker = overlay.polyline(ren, [x0, x0], [y0, y1], (20, 20, 20), 1.5)
+        overlay.text(ren, "with all three over time: this outcome (green), median (grey)", x0,
                    y0 - 0.2 * lh, max(7, fs - 3), valign="top", color=(0.35, 0.35, 0.35))
         return y0 - 1.6 * lh
 
@@ -700,7 +579,7 @@ class Scene:
         ren.ResetCameraClippingRange()
         self._inset_ren = ren
         fs = max(8, int(self.opt.size[1] / 62))
-        self._text(ren, f"storm track, {2 * ext / 1000:,.0f} km across (city in red)", 0.03,
+        overlay.text(ren, f"storm track, {2 * ext / 1000:,.0f} km across (city in red)", 0.03,
                    0.97, fs, valign="top")
 
     def _add_scale_and_north(self) -> None:
