@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import simpy
@@ -233,9 +233,12 @@ class Engine:
         if not 0 <= at <= self.now:
             raise ActionError(f"can fork only between 0 and now ({self.now:g} h), not at "
                               f"{at:g} h", where="fork")
-        log = (*self.decisions, *self._pending)
-        cfg = RunConfig(self.config.horizon_h, self.config.crews, self.config.mobilisation_h,
-                        self.config.policy, tuple(sorted(log, key=lambda d: d.time_h)))
+        return self.replayed(at, (*self.decisions, *self._pending))
+
+    def replayed(self, at: float, log: Sequence[Decision]) -> Engine:
+        """A new engine with this one's inputs and seed and the decision log ``log``
+        (every other setting of the config kept), advanced to ``at``."""
+        cfg = replace(self.config, interventions=tuple(sorted(log, key=lambda d: d.time_h)))
         other = Engine(self.twin, self.fields, self.models, cfg, self.initial_rng())
         other.run(at)
         return other

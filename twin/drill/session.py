@@ -201,15 +201,7 @@ class DrillSession:
 
 def _fork_without(src: Engine, at: float, keep) -> Engine:
     """A fork of ``src`` at ``at`` whose log leaves out the decisions ``keep`` rejects."""
-    from twin.engine import RunConfig
-
-    log = tuple(sorted((d for d in (*src.decisions, *src.scheduled) if keep(d)),
-                       key=lambda d: d.time_h))
-    cfg = RunConfig(src.config.horizon_h, src.config.crews, src.config.mobilisation_h,
-                    src.config.policy, log)
-    eng = Engine(src.twin, src.fields, src.models, cfg, src.initial_rng())
-    eng.run(at)
-    return eng
+    return src.replayed(at, [d for d in (*src.decisions, *src.scheduled) if keep(d)])
 
 
 def _plain(value: Any) -> Any:

@@ -112,12 +112,16 @@ def state(session: DrillSession, *, max_rows: int = 150) -> dict[str, Any]:
                 "customers": round(float(t.impact[i])),
                 "state": ("repairing" if i in crew_on else "damaged"),
                 "crew": crew_on.get(int(i), "")} for i in dmg[:max_rows]]
+    # a repairing crew stands at its job's access node; a travelling one left its location
+    at = [int(t.access_node[c.job]) if c.job >= 0 and c.status == "repairing" else c.location
+          for c in eng.crews]
     crews = [{"name": c.name, "utility": c.utility, "status": c.status,
-              "where": c.location, "job": c.job or "",
-              "queue": snap.pending_jobs[c.utility]} for c in snap.crews]
-    crew_xy = [{"name": c.name, "status": str(c.status), "node": c.location, "job": c.job,
+              "where": str(t.ids[node]), "job": c.job or "",
+              "queue": snap.pending_jobs[c.utility]}
+             for c, node in zip(snap.crews, at, strict=True)]
+    crew_xy = [{"name": c.name, "status": str(c.status), "node": node, "job": c.job,
                 "target": int(t.access_node[c.job]) if c.job >= 0 else -1}
-               for c in eng.crews]
+               for c, node in zip(eng.crews, at, strict=True)]
     base = session.baseline()
     log = []
     for name, br in session.branches.items():
