@@ -155,6 +155,10 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     bs = block_service(run, r, times, transitions=st.state_transitions(ev, run.ids))
     moments = story.key_moments(ev, run.ids, rp["asset_class"],
                                 flooded=run.grid("flood_depth_m") is not None)
+    track = run.track_xy()
+    if track is not None:
+        moments = sorted(moments + story.storm_moments(*track, run.origin, run.horizon_h),
+                         key=lambda c: c.time_h)
     caps = []
     for k, t in enumerate(times):
         c = story.caption_at(moments, t)

@@ -84,12 +84,14 @@ def _key_numbers(run: RunData, r: int, t: float) -> list[str]:
     rp = run.replay
     when = story.clock_text(t, rp.get("t0_utc"), rp.get("timezone"))
     lines = ["Key numbers", f"worst moment: {when}"]
-    bs = block_service(run, r, np.array([t]))
+    bs = block_service(run, r, np.array([t, run.horizon_h]))
     if bs is not None:
-        w = bs.people_without()[0]
+        w, end = bs.people_without()
         lines.append(f"people without power: {story.people(w[0])}")
         lines.append(f"people without water: {story.people(w[1])}")
         lines.append(f"people without road access: {story.people(w[2])}")
+        lines.append(f"after {run.horizon_h:g} h still without power: {story.people(end[0])}, "
+                     f"water: {story.people(end[1])}")
     nets = run.summary.get("networks") if isinstance(run.summary, dict) else None
     sysm = nets.get("system") if isinstance(nets, dict) else None
     if isinstance(sysm, dict):

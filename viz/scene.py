@@ -164,6 +164,10 @@ class Scene:
         self._add_crews()
         self._moments = story.key_moments(ev, run.ids, run.replay["asset_class"],
                                           flooded=self.flood is not None)
+        if self.eye is not None:
+            self._moments = sorted(self._moments + story.storm_moments(
+                self._track_xy, self._track_t, run.origin, run.horizon_h),
+                key=lambda c: c.time_h)
         self._add_overlays()
         self._add_scale_and_north()
         self.set_camera(opt.camera)

@@ -139,6 +139,22 @@ def key_moments(events: pd.DataFrame, ids: np.ndarray, asset_class: np.ndarray, 
     return out
 
 
+def storm_moments(track_xy: np.ndarray, track_t: np.ndarray, centre: np.ndarray,
+                  horizon_h: float) -> list[Caption]:
+    """The moment the storm's eye passes closest to the city (within the horizon)."""
+    xy, tt = np.asarray(track_xy, float), np.asarray(track_t, float)
+    if len(tt) < 2:
+        return []
+    fine = np.linspace(max(tt[0], 0.0), min(tt[-1], horizon_h), 2000)
+    if len(fine) < 2 or fine[-1] <= fine[0]:
+        return []
+    d = np.hypot(np.interp(fine, tt, xy[:, 0]) - centre[0],
+                 np.interp(fine, tt, xy[:, 1]) - centre[1])
+    k = int(np.argmin(d))
+    return [Caption(float(fine[k]), f"the storm's eye passes closest to the city, "
+                                    f"{d[k] / 1000:,.0f} km from its centre")]
+
+
 def caption_at(moments: list[Caption], t_h: float) -> tuple[Caption, int] | None:
     """The latest caption shown at ``t_h`` and how many others happened with it."""
     if not moments:
