@@ -48,8 +48,9 @@ from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import AssetModels, sample_damage_states
 from networks.schema import AssetClass, NetworkKind
 from twin.actions import Action, ActionError, BackupPower, Decision, Fail, HoldCrews, Preposition
-from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, NETWORKS, Twin
+from twin.compile import CLASS_INDEX, NET_INDEX, NETWORKS, Twin
 from twin.crews import Crew, CrewPool, CrewStatus
+from twin.engine_tables import EngineTables, hazard_plan
 from twin.kernels.routing import travel_times
 from twin.kernels.service import compute_service
 from twin.policies import make_policy
@@ -127,22 +128,17 @@ class Engine:
         tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
         self.tanks = Tanks.full(tanks, twin.storage_h[tanks])
         self.edge_time_h = twin.travel_h  # current road travel times (floods slow roads)
-        self._has_dep = np.diff(twin.dep_indptr) > 0
-        self._primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
+        self.tables = EngineTables.build(twin, models)
         self.first_damage = self.env.event()
-        self._repair_mean = np.array([models.repair[c].mean_h for c in CLASSES])  # (C, 4)
-        self._repair_sd = np.array([models.repair[c].sd_h for c in CLASSES])
-        self._cost = self._cost_table()
-        self._weights = self._series_weights()
         self.recorder = Recorder()
         # draws are made up front, in a fixed order, so the stream does not depend on timing
         self._draws = [{m: rng.random(n) for m in sorted(f.intensity, key=lambda x: x.value)}
                        for f in self.fields]
         self._forced_u = [rng.random(len(f.forced.site)) for f in self.fields]
-        self._plans = [self._plan(f) for f in self.fields]
+        self._plans = [hazard_plan(twin, models, f) for f in self.fields]
         self._wake = [self.env.event() for _ in NETWORKS]
         self.crew_res = [CrewPool(self.env, capacity=max(c, 1)) for c in config.crews]
-        depots = self._depots()
+        depots = self.tables.depots
         self.crews: list[Crew] = []
         for k, count in enumerate(config.crews):
             for j in range(count):
@@ -320,71 +316,6 @@ class Engine:
     def _log(self, comps: np.ndarray, event: str, crew: int = -1) -> None:
         self.recorder.event(self.now, comps, event, crew)
 
-    def _series_weights(self) -> list[np.ndarray]:
-        t = self.twin
-        out = []
-        for k in range(3):
-            w = np.where(t.network == k, t.customers, 0.0)
-            if w.sum() <= 0:  # no customers declared: every consumer node counts once
-                w = ((t.network == k) & ~t.is_edge & ~t.is_source).astype(float)
-            out.append(w / max(w.sum(), 1e-12))
-        return out
-
-    def _cost_table(self) -> np.ndarray:
-        """Repair cost (USD) per component per damage state 0..4."""
-        t = self.twin
-        cost = np.zeros((t.n, 5))
-        for ci, c in enumerate(CLASSES):
-            m = t.asset_class == ci
-            if not m.any():
-                continue
-            rc = self.models.cost[c]
-            base = rc.replacement_usd * (t.length_m[m] / 1000.0 if rc.per_km
-                                         else np.ones(int(m.sum())))
-            cost[m, 1:] = base[:, None] * np.array(rc.damage_ratio)[None, :]
-        return cost
-
-    def _depots(self) -> list[int]:
-        """Crew start node per utility: the depot nearest the utility's sources."""
-        t = self.twin
-        depots = np.nonzero(t.asset_class == CLASS_INDEX[AssetClass.DEPOT])[0]
-        if len(depots) == 0:
-            depots = np.nonzero((t.network == NET_INDEX[NetworkKind.ROADS]) & ~t.is_edge)[0]
-        out = []
-        for k in range(3):
-            src = np.nonzero((t.network == k) & t.is_source)[0]
-            if len(src) == 0 or k == NET_INDEX[NetworkKind.ROADS]:
-                out.append(int(depots[0]))
-                continue
-            cx, cy = t.x_m[src].mean(), t.y_m[src].mean()
-            d = np.hypot(t.x_m[depots] - cx, t.y_m[depots] - cy)
-            out.append(int(depots[np.argmin(d)]))
-        return out
-
-    def _plan(self, f: HazardField) -> dict[IntensityMeasure, list]:
-        """Per measure: the fragility curves and outage rules that apply, with their assets."""
-        t = self.twin
-        plan: dict[IntensityMeasure, list] = {}
-        for m in f.intensity:
-            items = []
-            for (ac, im), curve in self.models.curves.items():
-                if im != m:
-                    continue
-                sel = t.asset_class == CLASS_INDEX[ac]
-                if curve.overhead_only:
-                    sel &= t.overhead
-                idx = np.nonzero(sel)[0]
-                if len(idx):
-                    items.append(("curve", curve, idx))
-            for (ac, im), rule in self.models.outages.items():
-                if im != m:
-                    continue
-                idx = np.nonzero(t.asset_class == CLASS_INDEX[ac])[0]
-                if len(idx):
-                    items.append(("outage", rule, idx))
-            plan[m] = items
-        return plan
-
     def _up(self) -> np.ndarray:
         return self.state.up(self.env.now)
 
@@ -396,7 +327,7 @@ class Engine:
             return
         # an asset hit again while a crew works on it keeps the crew's job; the extra
         # damage is costed now and repaired with it
-        inc = self._cost[comps, ds] - self._cost[comps, st.damage[comps]]
+        inc = self.tables.cost_usd[comps, ds] - self.tables.cost_usd[comps, st.damage[comps]]
         st.damage[comps] = ds
         self._log(comps, "damaged")
         self.recorder.cost(self.now, float(inc.sum()))
@@ -514,7 +445,7 @@ class Engine:
             return None
         jobs, tt = jobs[ok], tt[ok]
         ds = st.damage[jobs]
-        rep = self._repair_mean[t.asset_class[jobs], ds - 1]
+        rep = self.tables.repair_mean_h[t.asset_class[jobs], ds - 1]
         s = self.policy.scores(t, jobs, tt, rep, t.impact[jobs])
         b = int(np.argmin(s))
         if self.pinned:  # a decision put these first, in the order pinned
@@ -558,7 +489,8 @@ class Engine:
             crew.status = CrewStatus.REPAIRING
             self._log(np.array([job]), "repair_started", who)
             ci, ds = int(self.twin.asset_class[job]), int(st.damage[job])
-            mean, sd = self._repair_mean[ci, ds - 1], self._repair_sd[ci, ds - 1]
+            tab = self.tables
+            mean, sd = tab.repair_mean_h[ci, ds - 1], tab.repair_sd_h[ci, ds - 1]
             yield self.env.timeout(max(0.1 * mean, self.rng.normal(mean, sd)))
             st.damage[job] = 0
             st.claimed[job] = False
@@ -579,7 +511,7 @@ class Engine:
         t = self.twin
         return compute_service(up, source_ok, st.on_backup, t.is_source, t.is_edge, t.edge_u,
                                t.edge_v, t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
-                               t.dep_supplier, t.capacity, t.demand, 1000, self._primary)
+                               t.dep_supplier, t.capacity, t.demand, 1000, self.tables.primary)
 
     def _recompute(self) -> None:
         st = self.state
@@ -615,7 +547,7 @@ class Engine:
             tanks.token[fed] += 1
         # cascade events: assets that work but lost (or regained) a dependency
         # (an asset on backup power works; it fails by cascade when the fuel runs out)
-        has_dep = self._has_dep
+        has_dep = self.tables.has_dep
         working = deps_ok | st.on_backup
         newly_bad = has_dep & up & ~working & st.working
         newly_ok = has_dep & up & working & ~st.working
@@ -625,7 +557,7 @@ class Engine:
         st.served = served
         q = np.empty(4)
         for k in range(3):
-            q[k] = float(self._weights[k] @ served)
+            q[k] = float(self.tables.weights[k] @ served)
         if len(t.block_population):
             b = t.block_nodes
             s = served[b[:, 0]] * served[b[:, 1]] * served[b[:, 2]]
