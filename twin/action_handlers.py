@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from twin.actions import (
     ReleaseCrews,
     SetPolicy,
 )
-from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX
+from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, Twin
 from twin.crews import Crew, CrewStatus
 from twin.policies import make_policy
 
@@ -102,31 +102,50 @@ def _after_change(eng: Engine) -> None:
 
 
 # ---------------------------------------------------------------- handlers
+def _class_mask(eng: Engine, classes: Sequence[str]) -> np.ndarray:
+    t = eng.twin
+    names = [c.value for c in CLASSES]
+    keep = np.zeros(t.n, dtype=bool)
+    for c in classes:
+        if c not in names:
+            close = difflib.get_close_matches(c, names, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(names)}"
+            raise ActionError(f"unknown asset class {c!r} ({hint})",
+                              where="fail.asset_classes")
+        keep |= t.asset_class == names.index(c)
+    return keep
+
+
+def _fail_targets(eng: Engine, a: Fail) -> np.ndarray:
+    t = eng.twin
+    if a.assets:
+        return lookup(eng, a.assets, "fail.assets")
+    sel = a.area.contains(t.x_m, t.y_m)
+    if a.asset_classes:
+        sel &= _class_mask(eng, a.asset_classes)
+    idx = np.nonzero(sel)[0].astype(np.int64)
+    if not len(idx):
+        raise ActionError(f"the area {a.area.to_record()} holds no assets"
+                          + (" of those classes" if a.asset_classes else ""), where="fail.area")
+    return idx
+
+
+def _powered(eng: Engine, ids: Sequence[str]) -> np.ndarray:
+    """Assets that can take a generator: they depend on power."""
+    idx = lookup(eng, ids, "backup_power.assets")
+    t = eng.twin
+    for i in idx:
+        sup = t.dep_supplier[t.dep_indptr[i]:t.dep_indptr[i + 1]]
+        if not np.any(t.network[sup] == POWER):
+            raise ActionError(f"{t.ids[i]!r} ({_kind(eng, int(i))}) does not depend on power:"
+                              " a generator does nothing there", where="backup_power.assets")
+    return idx
+
+
 def fail(eng: Engine, a: Fail) -> str:
     from common.names import DS_INDEX
 
-    t = eng.twin
-    if a.assets:
-        idx = lookup(eng, a.assets, "fail.assets")
-    else:
-        sel = a.area.contains(t.x_m, t.y_m)
-        if a.asset_classes:
-            names = [c.value for c in CLASSES]
-            keep = np.zeros(t.n, dtype=bool)
-            for c in a.asset_classes:
-                if c not in names:
-                    close = difflib.get_close_matches(c, names, n=1)
-                    hint = f"did you mean {close[0]!r}?" if close else \
-                        f"allowed: {', '.join(names)}"
-                    raise ActionError(f"unknown asset class {c!r} ({hint})",
-                                      where="fail.asset_classes")
-                keep |= t.asset_class == names.index(c)
-            sel &= keep
-        idx = np.nonzero(sel)[0].astype(np.int64)
-        if not len(idx):
-            raise ActionError(f"the area {a.area.to_record()} holds no assets"
-                              + (" of those classes" if a.asset_classes else ""),
-                              where="fail.area")
+    idx = _fail_targets(eng, a)
     ds = DS_INDEX[a.damage_state]
     worse = int(np.sum(eng.state.damage[idx] < ds))
     eng._damage(idx, np.full(len(idx), ds, np.int8))
@@ -238,13 +257,7 @@ def _fuel(eng: Engine, idx: np.ndarray, hours: float) -> None:
 
 
 def backup_power(eng: Engine, a: BackupPower) -> str:
-    idx = lookup(eng, a.assets, "backup_power.assets")
-    t = eng.twin
-    for i in idx:
-        sup = t.dep_supplier[t.dep_indptr[i]:t.dep_indptr[i + 1]]
-        if not np.any(t.network[sup] == POWER):
-            raise ActionError(f"{t.ids[i]!r} ({_kind(eng, int(i))}) does not depend on power:"
-                              " a generator does nothing there", where="backup_power.assets")
+    idx = _powered(eng, a.assets)
     eng.generator[idx] = True
     _fuel(eng, idx, a.hours)
     return f"generator(s) with {a.hours:g} h of fuel at {', '.join(a.assets)}"
@@ -320,3 +333,36 @@ HANDLERS: dict[type[Action], Callable[[Engine, Action], str]] = {
     CloseRoad: close_road, OpenRoad: open_road, Deenergise: deenergise,
     Reenergise: reenergise, Preposition: preposition,
 }
+
+
+class _TwinOnly:
+    """What the static checks may read of an engine: its twin (no state, no clock)."""
+
+    def __init__(self, twin: Twin) -> None:
+        self.twin = twin
+
+
+_ROAD = "a road segment or bridge"
+#: What can be checked on the twin alone, before a run: asset ids and their kinds.
+STATIC_CHECKS: dict[type[Action], Callable[[Any, Any], object]] = {
+    Fail: _fail_targets,
+    MutualAid: lambda e, a: _road_nodes(e, a.assets, "mutual_aid.assets"),
+    Preposition: lambda e, a: _road_nodes(e, a.assets, "preposition.assets"),
+    CloseRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "close_road.assets"),
+    OpenRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "open_road.assets"),
+    Deenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, "a power line",
+                                    "deenergise.assets"),
+    Reenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, "a power line",
+                                    "reenergise.assets"),
+    BackupPower: lambda e, a: _powered(e, a.assets),
+    Refuel: lambda e, a: lookup(e, a.assets, "refuel.assets"),
+    Pin: lambda e, a: lookup(e, a.assets, "pin.assets"),
+}
+
+
+def check_on_twin(twin: Twin, action: Action) -> None:
+    """Refuse, before a run, an action whose assets do not exist or are of the wrong
+    kind (what depends on the run's state is checked when it applies)."""
+    check = STATIC_CHECKS.get(type(action))
+    if check is not None:
+        check(_TwinOnly(twin), action)

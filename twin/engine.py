@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import simpy
 
+from common.errors import InputError
 from common.names import SERIES
 from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import AssetModels, sample_damage_states
@@ -149,10 +150,8 @@ class Engine:
         self.decisions: list[Decision] = []
         #: what each decision did (a short note per entry of ``decisions``)
         self.notes: list[str] = []
-        self._pending = sorted(
-            (iv if isinstance(iv, Decision) else Decision.from_record(
-                iv, where=f"interventions.{i}") for i, iv in enumerate(config.interventions)),
-            key=lambda d: d.time_h)  # stable: same-time decisions keep their order
+        self._pending = sorted(self._scheduled(config.interventions),
+                               key=lambda d: d.time_h)  # stable: same-time keep their order
         self._recompute()
 
     # ------------------------------------------------------------------ public API
@@ -166,6 +165,21 @@ class Engine:
         v = self.state.damage.view()
         v.flags.writeable = False
         return v
+
+    def _scheduled(self, interventions) -> list[Decision]:
+        """The config's decisions as records, each checked against the twin up front."""
+        from twin.action_handlers import check_on_twin
+
+        out = []
+        for i, iv in enumerate(interventions):
+            where = f"interventions.{i}"
+            d = iv if isinstance(iv, Decision) else Decision.from_record(iv, where=where)
+            try:
+                check_on_twin(self.twin, d.action)
+            except InputError as e:
+                raise ActionError(str(e), where=where) from None
+            out.append(d)
+        return out
 
     @property
     def horizon_h(self) -> float:

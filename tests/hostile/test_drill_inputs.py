@@ -33,9 +33,12 @@ def run_steps(tmp_path, steps, scenario=None):
 def one_line_exit_2(r, tmp_path, *needles):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("twin: error: "), r.stderr
+    # one error line, last (``twin run`` says "preparing ..." before it)
+    errors = [x for x in lines if x.startswith("twin: error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], r.stderr
+    assert len(lines) == 1 or lines[0].startswith("preparing "), r.stderr
     for n in needles:
-        assert n in lines[0], lines[0]
+        assert n in lines[-1], lines[-1]
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.*"))  # no temporary sibling left
@@ -92,3 +95,17 @@ def test_existing_out_is_refused_before_the_drill(tmp_path):
     r = run_steps(tmp_path, [{"advance_h": 1}])
     assert r.returncode == 2 and "exists; pass --overwrite" in r.stderr
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["run", "drill"])
+def test_intervention_of_the_wrong_kind_is_refused_before_the_run(tmp_path, command):
+    bad = {**SCENARIO, "interventions": [{"time_h": 30, "action": "mutual_aid",
+                                          "utility": "power", "count": 2,
+                                          "assets": ["P-SUB-001"]}]}
+    if command == "drill":
+        r = run_steps(tmp_path, [{"advance_h": 1}], scenario=bad)
+    else:
+        (tmp_path / "s.yaml").write_text(yaml.safe_dump(bad))
+        r = twin("run", tmp_path / "s.yaml", "--out", tmp_path / "out", "-q")
+    one_line_exit_2(r, tmp_path, "interventions.0: mutual_aid.assets: 'P-SUB-001' is a power "
+                    "substation, not a road node")
