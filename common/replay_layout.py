@@ -158,6 +158,36 @@ def check(a: dict[str, np.ndarray], *, where: str) -> None:
         for name in (*SERVICE_ARRAYS, SERVICE_PRIMARY):
             if service_key(name) not in a:
                 raise bad(service_key(name), "is missing while population blocks are present")
+        _check_service(a, n, bad)
+
+
+def _check_service(a: dict[str, np.ndarray], n: int, bad) -> None:
+    """The kernel indexes with these arrays: lengths and index ranges must hold."""
+    per_comp = ("is_source", "is_edge", "edge_u", "edge_v", "capacity", "demand",
+                SERVICE_PRIMARY, SERVICE_STORAGE, SERVICE_BACKUP)
+    for name in per_comp:
+        k = service_key(name)
+        if k in a and a[k].shape != (n,):
+            raise bad(k, f"has shape {a[k].shape}, expected ({n},)")
+    for ptr, idx in (("adj_indptr", ("adj_node", "adj_edge")), ("dep_indptr", ("dep_supplier",))):
+        p = a[service_key(ptr)]
+        if (p.shape != (n + 1,) or not np.issubdtype(p.dtype, np.integer) or p[0] != 0
+                or np.any(np.diff(p) < 0)):
+            raise bad(service_key(ptr), f"must be {n + 1} non-decreasing integers from 0")
+        for name in idx:
+            v = a[service_key(name)]
+            if v.shape != (int(p[-1]),) or not np.issubdtype(v.dtype, np.integer) or (
+                    len(v) and (v.min() < 0 or v.max() >= n)):
+                raise bad(service_key(name), f"must be {int(p[-1])} component indices")
+    for name in ("edge_u", "edge_v"):
+        v = a[service_key(name)]
+        if not np.issubdtype(v.dtype, np.integer) or (n and (v.min() < -1 or v.max() >= n)):
+            raise bad(service_key(name), f"must be component indices in -1..{n - 1}")
+    for name in ("capacity", "demand", SERVICE_STORAGE, SERVICE_BACKUP):
+        k = service_key(name)
+        if k in a and (not np.issubdtype(a[k].dtype, np.floating)
+                       or np.any(np.isnan(a[k])) or np.any(a[k] < 0)):
+            raise bad(k, "must be non-negative numbers")
 
 
 def _check_transform(a, key, bad) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "viz"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from viz_synthetic import make_run  # noqa: E402
 
@@ -218,3 +219,38 @@ def test_replay_gif_too_large_for_memory(run_dir, tmp_path, capsys):
     _fails(capsys, ["replay", run_dir, "--gif", tmp_path / "a.gif", "--frames", "5000",
                     "--size", "7680x4320"], "GB of memory", "--frames")
     _no_outputs(tmp_path, "a.gif")
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    """A real run of the tiny city (it has population blocks and service arrays)."""
+    from fixtures import tiny_city
+
+    from twin.run import prepare, run_monte_carlo, write_run
+    from twin.scenario import ScenarioSpec
+
+    spec = ScenarioSpec.model_validate({
+        "name": "tiny", "city": {"builtin": {}}, "horizon_h": 12, "realizations": 1,
+        "hazards": [{"type": "damage_map", "events": [
+            {"time_h": 1, "assets": ["SUB"], "damage_state": "extensive"}]}]})
+    prep = prepare(spec, net=tiny_city(), use_cache=False)
+    out = tmp_path_factory.mktemp("real") / "run"
+    write_run(out, prep, run_monte_carlo(prep))
+    return out
+
+
+@pytest.mark.parametrize("key, value", [
+    ("svc__adj_node", lambda v: v + 10_000),  # indices past the components
+    ("svc__adj_indptr", lambda v: v[:-1]),  # one short
+    ("svc__demand", lambda v: -v - 1.0),  # negative demand
+    ("block_nodes", lambda v: v[:, :2]),  # a network missing
+])
+def test_replay_npz_with_broken_service_arrays(real_run, tmp_path, capsys, key, value):
+    run = tmp_path / "run"
+    shutil.copytree(real_run, run)
+    with np.load(run / "replay.npz") as z:
+        a = {k: z[k] for k in z.files}
+    a[key] = value(a[key])
+    np.savez(run / "replay.npz", **a)
+    _fails(capsys, ["replay", run, "--png", tmp_path / "a.png"], "replay.npz", key)
+    _no_outputs(tmp_path, "a.png")
