@@ -9,4 +9,7 @@ this floor, the engine (``twin``) on them, and the CLI, batches and views on top
 - :mod:`common.names`: network, series and damage-state names
 - :mod:`common.intensity`: intensity measures
 - :mod:`common.terrain`: the DEM record shared by networks, hazards and views
+- :mod:`common.stats`: the one median (and quantile) and the one t90 of every table
+- :mod:`common.replay_layout`: the keys of a run's ``replay.npz`` (written by the run,
+  read by the views)
 """
