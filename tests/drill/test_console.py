@@ -184,6 +184,11 @@ def test_console_drives_a_drill_in_headless_chromium(console):
         with urllib.request.urlopen(base + "/report.html", timeout=60) as r:
             report = r.read().decode()
         assert "After-action report: console drill" in report and "no-hold" in report
+        with urllib.request.urlopen(base + "/replay.html", timeout=60) as r:
+            replay = r.read()
+        # the 3D replay of the drill, its data filled in
+        assert b'<script id="payload" type="application/json">{' in replay
+        assert b"__PAYLOAD__" not in replay
         out = tmp_path / "out"
         assert (out / "drill.yaml").is_file() and (out / "run" / "curves.parquet").is_file()
         # no script error, no failed load; the one refused decision was answered 400 on purpose

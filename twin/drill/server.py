@@ -16,6 +16,7 @@ route             method  what
 ``/api/switch``   POST    ``{"name": n}``
 ``/api/finish``   POST    write the drill folder (``--out``); returns the report link
 ``/report.html``  GET     the after-action report, once written
+``/replay.html``  GET     the 3D replay of the drill (``viz.html``), once written
 ================  ======  ===================================================
 
 A refused step answers 400 with ``{"error": "<one line>"}``; the page shows it.
@@ -103,16 +104,25 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
         write_drill(out, session, lang=lang, overwrite=overwrite or "report" in written,
                     workers=workers, figures=figures)
         written["report"] = out / "report.html"
-        return {**view.state(session), "report": "/report.html", "out": str(out)}
+        # the 3D scene of the drill's own realization: the views' offline WebGL replay
+        from viz.html import write_html
+        from viz.rundata import RunData
+
+        write_html(RunData.from_dir(out / "run"), out / "replay.html", realization=0)
+        written["replay"] = out / "replay.html"
+        return {**view.state(session), "report": "/report.html", "replay": "/replay.html",
+                "out": str(out)}
 
     async def index(request: Request) -> Response:
         return HTMLResponse(page)
 
-    async def report(request: Request) -> Response:
-        if "report" not in written:
-            return JSONResponse({"error": "no report yet: finish the drill first"}, 404)
-        return FileResponse(written["report"], media_type="text/html",
-                            filename="report.html")
+    def served_file(key: str):
+        async def endpoint(request: Request) -> Response:
+            if key not in written:
+                return JSONResponse({"error": f"no {key} yet: finish the drill first"}, 404)
+            return FileResponse(written[key], media_type="text/html",
+                                filename=written[key].name)
+        return endpoint
 
     def act_body(body: dict) -> dict:
         body = dict(body)
@@ -129,7 +139,8 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
         Route("/api/branch", guarded(branch), methods=["POST"]),
         Route("/api/switch", guarded(switch), methods=["POST"]),
         Route("/api/finish", guarded(finish), methods=["POST"]),
-        Route("/report.html", report),
+        Route("/report.html", served_file("report")),
+        Route("/replay.html", served_file("replay")),
     ])
 
 
