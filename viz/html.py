@@ -34,7 +34,7 @@ from viz.scene import (
     _stride,
     hypsometric_rgb,
 )
-from viz.service import block_service, block_side_m
+from viz.service import block_service, block_side_m, warn_if_different
 
 
 def _blob(a: np.ndarray) -> dict:
@@ -153,6 +153,8 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     out["has_t0"] = t0 is not None
     # population blocks: bit k set when the block lacks network k (power, water, roads)
     bs = block_service(run, r, times, transitions=st.state_transitions(ev, run.ids))
+    if bs is not None:
+        warn_if_different(run, bs, r)
     moments = story.key_moments(ev, run.ids, rp["asset_class"],
                                 flooded=run.grid("flood_depth_m") is not None)
     track = run.track_xy()

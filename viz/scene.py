@@ -37,7 +37,13 @@ from viz.look import (  # noqa: F401  (re-exported: the HTML viewer and plots us
 )
 from viz.options import CAMERAS
 from viz.rundata import RunData
-from viz.service import BlockService, block_service, block_side_m, has_blocks
+from viz.service import (
+    BlockService,
+    block_service,
+    block_side_m,
+    has_blocks,
+    warn_if_different,
+)
 
 #: share of the window width taken by the side panel (legend, gauge, storm inset)
 PANEL = 0.3
@@ -185,6 +191,7 @@ class Scene:
             self.services = block_service(self.run, self.realization, np.asarray(times_h),
                                           transitions=st.state_transitions(
                                               self._crew_ev, self.run.ids))
+            warn_if_different(self.run, self.services, self.realization)
 
     def _crews_at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         cf = self._crew_frames

@@ -177,6 +177,29 @@ def block_side_m(xy: np.ndarray) -> float:
     return float(np.clip(np.median(d[:, 1]) * 0.9, 30.0, 500.0))
 
 
+#: largest difference (fraction of people) to the recorded system curve before the
+#: views say that their homes shading is not what the run computed
+TOLERANCE = 0.02
+
+
+class ServiceRebuildWarning(UserWarning):
+    """The homes shading (rebuilt by connectivity) differs from the run's own service."""
+
+
+def warn_if_different(run: RunData, bs: BlockService, realization: int) -> float:
+    """Warn (one line) when the rebuilt service strays from the recorded curve, as it
+    does for runs with physics-based service (power flow, pressure-driven water)."""
+    diff = check_against_curves(run, bs, realization)
+    if diff > TOLERANCE:
+        import warnings
+
+        warnings.warn(ServiceRebuildWarning(
+            f"{run.path}: the homes shading follows network connectivity and differs from "
+            f"the run's recorded service by up to {diff * 100:.0f} % of people (physics-based "
+            "service?); the gauge and curves show the run's own numbers"), stacklevel=2)
+    return diff
+
+
 def check_against_curves(run: RunData, bs: BlockService, realization: int) -> float:
     """Largest difference between the rebuilt and the recorded system service fraction."""
     rec = np.array([run.service_at(t, realization) for t in bs.times_h])

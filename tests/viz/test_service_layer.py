@@ -187,3 +187,26 @@ def test_html_toggles_the_homes_without_power_in_a_browser(tiny_real_run, tmp_pa
         assert pixels() == shaded
     finally:
         d.quit()
+
+
+def test_a_rebuild_that_strays_from_the_run_says_so(tiny_real_run, tmp_path):
+    """A run whose recorded service differs (physics-based service) gets a one-line
+    warning instead of a silently different map."""
+    import shutil
+
+    import pandas as pd
+
+    from viz.rundata import RunData
+    from viz.service import ServiceRebuildWarning, block_service, warn_if_different
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_real_run, run_dir)
+    run = RunData.from_dir(run_dir)
+    times = np.unique(run.curves.time_h.to_numpy())
+    bs = block_service(run, 0, times)
+    assert warn_if_different(run, bs, 0) < 1e-6  # the same run: no warning
+    c = pd.read_parquet(run_dir / "curves.parquet")
+    c.loc[c.network == "system", "served_fraction"] *= 0.5
+    c.to_parquet(run_dir / "curves.parquet")
+    with pytest.warns(ServiceRebuildWarning, match="connectivity"):
+        warn_if_different(RunData.from_dir(run_dir), bs, 0)
