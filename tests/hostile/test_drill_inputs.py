@@ -57,6 +57,8 @@ def one_line_exit_2(r, tmp_path, *needles):
     ([{"advnce_h": 3}], ["steps.0: unknown step 'advnce_h' (did you mean 'advance_h'?)"]),
     ([{"advance_h": float("nan")}], ["advance_h must be a finite number of hours > 0"]),
     ([{"advance_to": 500}], ["until=500 h is past the horizon 48 h"]),
+    ([{"advance_to": "end"}, {"advance_h": 1}], ["steps.1: branch 'main' is at the horizon "
+                                                  "(48 h): fork from an earlier time"]),
     ([{"branch": {"name": "b", "undo": ["hold_crews"]}}],
      ["no hold_crews decision was taken in branch 'main'"]),
     ([{"switch": "nowhere"}], ["unknown branch 'nowhere' (branches: main)"]),

@@ -96,7 +96,13 @@ class DrillSession:
         if isinstance(hours, bool) or not isinstance(hours, int | float) \
                 or not math.isfinite(hours) or hours <= 0:
             raise DrillError(f"advance_h must be a finite number of hours > 0 (got {hours!r})")
+        self._not_at_end()
         self.engine.run(min(self.now + float(hours), self.engine.horizon_h))
+
+    def _not_at_end(self) -> None:
+        if self.now >= self.engine.horizon_h:
+            raise DrillError(f"branch {self.current!r} is at the horizon "
+                             f"({self.engine.horizon_h:g} h): fork from an earlier time")
 
     def advance_to(self, t: float | str) -> None:
         """Advance the current branch to ``t`` hours, or to the horizon with ``"end"``."""
@@ -109,6 +115,7 @@ class DrillSession:
 
     def next_event(self) -> None:
         """Advance just past the next moment something is scheduled to happen."""
+        self._not_at_end()
         nxt = self.engine.next_event_h()
         if not math.isfinite(nxt) or nxt >= self.engine.horizon_h:
             self.engine.run()
