@@ -93,15 +93,29 @@ class ForcedDamage:
 
 
 @dataclass(frozen=True, eq=False)
+class StormTrack:
+    """A moving hazard's centre: ``lonlat[k] = (lon, lat)`` in degrees at ``times_h[k]``
+    (hours since scenario t = 0; the part of the track outside the run is kept)."""
+
+    times_h: np.ndarray
+    lonlat: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class HazardField:
     """What a hazard produces for a set of sites.
 
     Invariants: ``times_h`` is strictly increasing; every ``intensity`` array has
     shape ``(len(times_h), n_sites)`` and dtype float32, NaN meaning "not exposed".
-    ``meta["warnings"]``, when present, is the list of one-line warnings the
-    hazard issued while computing the field (a DEM that misses part of the city,
-    a far track); the cache (:func:`twin.run.hazard_field`) issues them again on a
-    hit, so a cached run says what a fresh one said.
+
+    Typed facts the rest of the twin reads: ``t0_utc``, the wall-clock time (UTC,
+    ISO 8601) of scenario hour 0 when the hazard knows it (a storm's best track);
+    ``track``, the path of a moving hazard's centre, for views; ``warnings``, the
+    one-line warnings the hazard issued while computing the field (a DEM that
+    misses part of the city, a far track), which the cache
+    (:func:`twin.run.hazard_field`) issues again on a hit, so a cached run says what
+    a fresh one said. ``meta`` is provenance for people (JSON-serialisable); no code
+    depends on its keys.
     """
 
     times_h: np.ndarray
@@ -109,6 +123,9 @@ class HazardField:
     forced: ForcedDamage = field(default_factory=ForcedDamage.empty)
     grids: Mapping[IntensityMeasure, GridSeries] = field(default_factory=dict)
     meta: Mapping[str, object] = field(default_factory=dict)
+    t0_utc: str | None = None
+    track: StormTrack | None = None
+    warnings: tuple[str, ...] = ()
 
     def save(self, path: Path) -> None:
         """Write to an ``.npz`` (used by the on-disk cache), atomically: a unique
@@ -129,6 +146,12 @@ class HazardField:
             arrays[f"grid__{m.value}__transform"] = np.asarray(g.transform, dtype=float)
             arrays[f"grid__{m.value}__crs"] = np.asarray(g.crs)
         arrays["meta_json"] = np.asarray(json.dumps(dict(self.meta), default=str))
+        arrays["warnings_json"] = np.asarray(json.dumps(list(self.warnings)))
+        if self.t0_utc is not None:
+            arrays["t0_utc"] = np.asarray(self.t0_utc)
+        if self.track is not None:
+            arrays["track__times_h"] = np.asarray(self.track.times_h, dtype=float)
+            arrays["track__lonlat"] = np.asarray(self.track.lonlat, dtype=float)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -163,6 +186,17 @@ class HazardField:
                         IntensityMeasure(m), z[f"grid__{m}__times_h"], z[k],
                         tuple(z[f"grid__{m}__transform"].tolist()), str(z[f"grid__{m}__crs"]))
             meta = json.loads(str(z["meta_json"])) if "meta_json" in z.files else {}
+            warns = (tuple(json.loads(str(z["warnings_json"])))
+                     if "warnings_json" in z.files else ())
+            t0 = str(z["t0_utc"]) if "t0_utc" in z.files else None
+            track = (StormTrack(z["track__times_h"], z["track__lonlat"])
+                     if "track__times_h" in z.files else None)
+            if "warnings_json" not in z.files:  # an entry cached before the typed fields
+                warns = tuple(str(w) for w in meta.pop("warnings", None) or ())
+                t0 = meta.pop("t0_utc", None)
+                if "track_lonlat" in meta:
+                    track = StormTrack(np.asarray(meta.pop("track_times_h"), dtype=float),
+                                       np.asarray(meta.pop("track_lonlat"), dtype=float))
             times = z["times_h"]
         if times.ndim != 1:
             raise ValueError(f"times_h has shape {times.shape}")
@@ -172,7 +206,12 @@ class HazardField:
                 raise ValueError(f"{m.value} has shape {a.shape} for {times.size} times")
         if not isinstance(meta, dict):
             raise ValueError("meta is not a mapping")
-        return cls(times, intensity, forced, grids, meta)
+        if not isinstance(warns, tuple) or not all(isinstance(w, str) for w in warns):
+            raise ValueError("warnings_json is not a list of strings")
+        if track is not None and (track.lonlat.ndim != 2 or track.lonlat.shape[1] != 2
+                                  or track.lonlat.shape[0] != track.times_h.shape[0]):
+            raise ValueError(f"track has shape {track.lonlat.shape}")
+        return cls(times, intensity, forced, grids, meta, t0, track, warns)
 
 
 def _damaged_file_errors() -> tuple[type[BaseException], ...]:

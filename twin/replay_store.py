@@ -64,13 +64,11 @@ def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) ->
             arrays[kv] = vals[keep]
             arrays[kt] = times[keep]
             arrays[ktf] = np.asarray(g.transform, dtype=float)
-        t0 = f.meta.get("t0_utc") if f.meta else None
-        if t0 and "t0_utc" not in arrays:  # the real time of scenario t = 0 (storms)
-            arrays["t0_utc"] = np.asarray(str(t0))
-        track = f.meta.get("track_lonlat") if f.meta else None
-        if track is not None and "track_lonlat" not in arrays:
-            arrays["track_lonlat"] = np.asarray(track, dtype=float)
-            arrays["track_times_h"] = np.asarray(f.meta.get("track_times_h"), dtype=float)
+        if f.t0_utc and "t0_utc" not in arrays:  # the real time of scenario t = 0 (storms)
+            arrays["t0_utc"] = np.asarray(str(f.t0_utc))
+        if f.track is not None and "track_lonlat" not in arrays:
+            arrays["track_lonlat"] = np.asarray(f.track.lonlat, dtype=float)
+            arrays["track_times_h"] = np.asarray(f.track.times_h, dtype=float)
     layout.check(arrays, where=str(path))
     np.savez_compressed(path, **arrays)
 

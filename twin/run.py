@@ -79,7 +79,7 @@ def hazard_field(hazard, twin: Twin, *, use_cache: bool = True) -> HazardField:
     that shapes the field, file contents included) and the sites' fingerprint. A
     damaged entry (truncated, garbled, wrong shape) is a miss: it is recomputed and
     replaced atomically, with a one-line warning. Warnings the field carries
-    (``meta["warnings"]``) are issued again on a hit, so a cached run says what a
+    (``HazardField.warnings``) are issued again on a hit, so a cached run says what a
     fresh one said.
     """
     import warnings
@@ -95,9 +95,8 @@ def hazard_field(hazard, twin: Twin, *, use_cache: bool = True) -> HazardField:
             warnings.warn(f"hazard cache entry {path.name} is damaged ({type(exc).__name__}); "
                           "recomputing it", stacklevel=2)
         else:
-            carried = cached.meta.get("warnings")
-            for message in carried if isinstance(carried, list) else ():
-                warnings.warn(str(message), stacklevel=2)
+            for message in cached.warnings:
+                warnings.warn(message, stacklevel=2)
             return cached
     f = hazard.compute(twin.sites)
     if use_cache:

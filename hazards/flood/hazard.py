@@ -16,7 +16,7 @@ samples there:
   NoData cells.
 
 ``meta`` carries the volume ledger, step count and grid facts, and
-``meta["warnings"]``: one line when the DEM covers only part of the sites (a DEM
+``HazardField.warnings``: one line when the DEM covers only part of the sites (a DEM
 that covers none of them is an error, never 100 % service).
 
 Before any work, the outputs are sized against the free memory (sites x output
@@ -227,7 +227,6 @@ class FloodHazard:
             "dem_coarsening": m.coarsening,
             "n_steps": solver.n_steps,
             "cell_updates": solver.cell_updates,
-            "warnings": [coverage] if coverage else [],
             "volume_ledger_m3": {
                 "initial": led.initial_m3, "rain": led.rain_m3, "inflow": led.inflow_m3,
                 "losses": led.loss_m3,
@@ -235,7 +234,8 @@ class FloodHazard:
                 "storage": led.storage_m3, "error": led.error_m3},
         }
         return HazardField(times_h, {IntensityMeasure.FLOOD_DEPTH_M: at_sites},
-                           grids={IntensityMeasure.FLOOD_DEPTH_M: grid_series}, meta=meta)
+                           grids={IntensityMeasure.FLOOD_DEPTH_M: grid_series}, meta=meta,
+                           warnings=(coverage,) if coverage else ())
 
 
 def _progress_bar(total_h: float, progress: bool | None, *, desc: str):

@@ -147,7 +147,9 @@ class CompoundFlood:
             "max_site_depth_m": float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0,
             "sites_wet_0p3m": int(np.sum(np.nan_to_num(peak) >= 0.3)),
         }
-        return HazardField(times, intensity, grids=grids, meta=meta)
+        # the wind's clock and track, and the warnings of both parts (they survive the cache)
+        return HazardField(times, intensity, grids=grids, meta=meta, t0_utc=wind.t0_utc,
+                           track=wind.track, warnings=(*wind.warnings, *flood.warnings))
 
 
 def resample(src_t: np.ndarray, values: np.ndarray, dst_t: np.ndarray, *, after: str

@@ -20,7 +20,7 @@ From the block to the wind field, in the order :meth:`TyphoonHazard.compute` run
    (:class:`~.timeline.StormTimeline`: t = 0 is ``start_time_utc`` or ``lead_time_h``
    before the closest approach; steps every ``step_min`` until the horizon or the track's
    end; a far track warns once, :class:`TyphoonWarning`, and says so in
-   ``meta["warnings"]``);
+   ``HazardField.warnings``);
 5. :func:`~.wind.storm_steps` turns the track into the profile's parameters per step
    (``profile``, ``rmw_model``, ``coriolis``);
 6. :func:`hazards.sampling.sample_sites` places points along the sites (every
@@ -50,7 +50,7 @@ from pydantic import BaseModel
 from common.digest import file_digest
 from common.errors import HazardError
 from common.rasters import check_memory
-from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites
+from hazards.base import GridSeries, HazardContext, HazardField, IntensityMeasure, Sites, StormTrack
 from hazards.sampling import sample_sites, site_max
 from hazards.typhoon.compound import CompoundFlood
 from hazards.typhoon.config import TyphoonConfig
@@ -291,7 +291,6 @@ class TyphoonHazard:
             "storm": {"id": track.id, "name": track.name, "season": track.season,
                       "basin": track.basin, "source": str(self._track_path)},
             "track_notes": list(track.notes),
-            "t0_utc": np.datetime_as_string(tl.t0) + "Z",
             "closest_approach_utc": np.datetime_as_string(tl.closest_approach_utc) + "Z",
             "closest_approach_km": tl.closest_approach_m / 1000.0,
             "city_lonlat": list(tl.city_lonlat),
@@ -299,15 +298,16 @@ class TyphoonHazard:
             # False: no wind radii, the size comes from the pressure profile (a fallback)
             "size_from_wind_radii": steps is not None and steps.radii is not None,
             "roughness": self.config.roughness.source,
-            "warnings": self._warnings(tl),
             "max_gust_mps": float(gust.max()) if gust.size else 0.0,
-            # for views: the (transformed) track in scenario hours
-            "track_lonlat": np.column_stack([track.lon, track.lat]).tolist(),
-            "track_times_h": tl.hours_of(track.times).tolist(),
         }
+        # for views: the (transformed) track in scenario hours
+        path = StormTrack(tl.hours_of(track.times).astype(float),
+                          np.column_stack([track.lon, track.lat]).astype(float))
         return HazardField(tl.times_h.astype(float),
                            {IntensityMeasure.SUSTAINED_WIND_MPS: sust,
-                            IntensityMeasure.GUST_MPS: gust}, grids=grids, meta=meta)
+                            IntensityMeasure.GUST_MPS: gust}, grids=grids, meta=meta,
+                           t0_utc=np.datetime_as_string(tl.t0) + "Z", track=path,
+                           warnings=tuple(self._warnings(tl)))
 
     def _decimated_grid(self) -> tuple[tuple[float, ...], tuple[int, int], str]:
         t = self.context.terrain

@@ -76,8 +76,8 @@ def test_protocol_and_compute_on_sites(tracks_dir):
     assert abs(f.times_h[k] - 48.0) <= 3.0
     assert g[:, 0].max() > 40.0 and g[:, 2].max() < g[:, 0].max()
     assert f.meta["closest_approach_km"] < 1.0
-    assert f.meta["t0_utc"] < f.meta["closest_approach_utc"]
-    assert f.meta["warnings"] == []
+    assert f.t0_utc < f.meta["closest_approach_utc"]
+    assert f.warnings == ()
 
 
 def test_edge_reports_the_maximum_along_the_line(tracks_dir):
@@ -101,7 +101,7 @@ def test_far_track_warns_and_records_it(tracks_dir):
     with pytest.warns(TyphoonWarning, match="never comes within 300 km") as rec:
         f = hz.compute(make_sites([CITY]))
     assert len(rec) == 1  # once per compute (it was issued twice)
-    assert len(f.meta["warnings"]) == 1 and "IKE:2008" in f.meta["warnings"][0]
+    assert len(f.warnings) == 1 and "IKE:2008" in f.warnings[0]
     assert f.intensity[GUST].max() == 0.0
     with pytest.warns(TyphoonWarning) as rec:
         hz.check(make_sites([CITY]))  # twin validate
@@ -146,7 +146,7 @@ def test_start_time_and_horizon(tracks_dir):
     cfg = saola_config(start_time_utc="2023-08-31T00:00:00Z", step_min=60)
     hz = TyphoonHazard.from_config(cfg, context(tracks_dir, horizon_h=30))
     f = hz.compute(make_sites([CITY]))
-    assert f.meta["t0_utc"] == "2023-08-31T00:00:00Z"
+    assert f.t0_utc == "2023-08-31T00:00:00Z"
     assert f.times_h[-1] == 30.0 and len(f.times_h) == 31
 
 
@@ -249,7 +249,7 @@ def test_track_without_radii_falls_back_with_a_warning_and_a_flag(tracks_dir):
         f = hz.compute(make_sites([CITY]))
     assert len(rec) == 1
     assert f.meta["profile"] == "holland2008" and f.meta["size_from_wind_radii"] is False
-    assert any("no wind radii" in w for w in f.meta["warnings"])
+    assert any("no wind radii" in w for w in f.warnings)
     with pytest.raises(HazardError, match="reports no wind radii"):
         TyphoonHazard.from_config(saola_config(profile="holland2010_radii"),
                                   context(tracks_dir))

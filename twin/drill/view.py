@@ -43,8 +43,7 @@ def geometry(session: DrillSession) -> dict[str, Any]:
 
 
 def _clock(session: DrillSession, now: float) -> dict[str, Any]:
-    t0 = next((f.meta.get("t0_utc") for f in session.prep.fields
-               if getattr(f, "meta", None) and f.meta.get("t0_utc")), None)
+    t0 = next((f.t0_utc for f in session.prep.fields if f.t0_utc), None)
     day, rest = divmod(now, 24.0)
     out: dict[str, Any] = {"t_h": now, "label": f"{now:.1f} h (day {int(day) + 1}, "
                                                 f"{int(rest):02d}:{int(rest % 1 * 60):02d})"}
