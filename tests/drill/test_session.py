@@ -106,3 +106,15 @@ def test_steps_errors_name_the_step(tiny_prep):
                       {"hold_crews": {"utility": "water", "count": 99, "duration_h": 12}}])
     with pytest.raises(StepsError, match=r"steps.0: run: until=10 h is before the current"):
         run_steps(s, [{"advance_to": 10}])
+
+
+def test_drill_yaml_keeps_working_away_from_the_scenario(tmp_path):
+    from twin.drill.session import _absolute_paths
+
+    (tmp_path / "dem.asc").write_text("x")
+    doc = {"city": {"path": "dem.asc"}, "hazards": [{"type": "flood", "dem": "./dem.asc",
+                                                     "note": "not a file.txt"}], "name": "a.b"}
+    out = _absolute_paths(doc, tmp_path)
+    assert out["city"]["path"] == str((tmp_path / "dem.asc").resolve())
+    assert out["hazards"][0]["dem"] == str((tmp_path / "dem.asc").resolve())
+    assert out["hazards"][0]["note"] == "not a file.txt" and out["name"] == "a.b"

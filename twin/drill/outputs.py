@@ -40,7 +40,7 @@ def decision_effects(session: DrillSession, drill_prep: Prepared, drill_results,
         without = tuple(x for x in log if x is not d)
         prep = replace(drill_prep, config=replace(drill_prep.config, interventions=without))
         loss = _system_loss(prep, run_monte_carlo(prep, workers=workers))
-        out.append(DecisionEffect(d.time_h, d.action.describe(), loss - with_all))
+        out.append(DecisionEffect(d.time_h, d.action.describe(), loss - with_all, d.by))
     return out
 
 

@@ -30,6 +30,7 @@ class DecisionEffect:
     time_h: float
     label: str
     saved: np.ndarray
+    by: str = ""
 
 
 _CSS = """body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;
@@ -189,10 +190,12 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
     if effects:
         parts.append(f"<p>{e(tr('decision_effects_help', lang, n=len(effects[0].saved)))}</p>"
                      f"<table class='effects'><tr><th>{e(tr('time', lang))}</th><th>"
-                     f"{e(tr('what', lang))}</th><th>{e(tr('saved', lang))}</th></tr>")
+                     f"{e(tr('by', lang))}</th><th>{e(tr('what', lang))}</th><th>"
+                     f"{e(tr('saved', lang))}</th></tr>")
         for ef in effects:
             q = np.quantile(ef.saved, [0.5, 0.05, 0.95])
-            parts.append(f"<tr><td class='num'>{ef.time_h:g} h</td><td>{e(ef.label)}</td>"
+            parts.append(f"<tr><td class='num'>{ef.time_h:g} h</td><td>{e(ef.by)}</td>"
+                         f"<td>{e(ef.label)}</td>"
                          f"<td class='num'>{_fmt(q[0])} ({_fmt(q[1])}–{_fmt(q[2])})</td></tr>")
         parts.append("</table>")
     else:
