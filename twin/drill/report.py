@@ -176,7 +176,7 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
     # maps
     parts.append(f"<h2>{e(tr('maps', lang))}</h2><div class='maps'>")
     moments = list(session.moments[:5])
-    worst = _worst_moment(session)
+    worst = _worst_moment(session, lang)
     if worst is not None:
         moments.append(worst)
     for m in moments:
@@ -217,7 +217,7 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
     return "\n".join(parts)
 
 
-def _worst_moment(session: DrillSession):
+def _worst_moment(session: DrillSession, lang: str):
     """The main branch's lowest system service, as a moment (replayed by a fork)."""
     from twin.drill.session import Moment
 
@@ -228,5 +228,5 @@ def _worst_moment(session: DrillSession):
     if t <= 0:
         return None
     at = eng.fork(min(t + 1e-6, eng.now))
-    return Moment(MAIN, f"{t:g} h: min {tr('system', 'en').lower()} "
-                        f"{res.served[k, 3] * 100:.0f} %", at.snapshot())
+    return Moment(MAIN, tr("lowest_service", lang, t=f"{t:g}",
+                           pct=f"{res.served[k, 3] * 100:.0f}"), at.snapshot())
