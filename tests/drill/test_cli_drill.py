@@ -110,3 +110,8 @@ def test_i18n_catalogue_is_complete():
 
     used = set(re.findall(r"""tr\(["']([a-z0-9_]+)["']""", src))
     assert used and used <= set(CATALOGUE), used - set(CATALOGUE)
+    page = Path(__file__).parents[2].joinpath("twin/drill/console.html").read_text()
+    keys = set(re.findall(r"\bT\.([a-z0-9_]+)", page))
+    keys |= set(re.findall(r'\["[a-z0-9-]+", "([a-z0-9_]+)"\]', page))  # [element id, key]
+    assert {"clock", "flood", "download_report"} <= keys and keys <= set(CATALOGUE), (
+        keys - set(CATALOGUE))
