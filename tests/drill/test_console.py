@@ -83,6 +83,20 @@ def test_api_refuses_with_one_line(console):
     assert code == 400 and "did you mean W-WTP-1" in body["error"]
     code, body = api(base, "/report.html")
     assert code == 404
+    code, body = api(base, "/api/act", ["fail"])
+    assert code == 400 and body["error"] == "the request body must be an object"
+    req = urllib.request.Request(base + "/api/advance", data=b"{not json",
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400 and json.loads(e.value.read())["error"] == (
+        "the request body is not JSON")
+    code, body = api(base, "/api/branch", {"name": ""})
+    assert code == 400 and "branch name '' is empty or taken" in body["error"]
+    code, body = api(base, "/api/switch", {"name": "nope"})
+    assert code == 400 and "unknown branch 'nope' (branches: main)" in body["error"]
+    code, body = api(base, "/api/act", {"action": "teleport"})
+    assert code == 400 and "unknown action 'teleport'" in body["error"]
 
 
 def test_port_in_use_is_one_line(tmp_path):
