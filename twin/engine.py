@@ -32,6 +32,11 @@ and before anything else at *t* (simpy stops ``run(until=t)`` before the events 
 That is why a drill's decision log, saved as ``interventions``, replays the drill
 byte for byte, and why :meth:`Engine.fork` can rebuild any moment by replaying the
 log with the same seed.
+
+The house: this module is the kernel loop; the run's mutable arrays are in
+:mod:`twin.state`, its constants in :mod:`twin.engine_tables`, the crews in
+:mod:`twin.crews`, what it records in :mod:`twin.recorder`, and what each decision
+does in :mod:`twin.action_handlers`.
 """
 
 from __future__ import annotations
