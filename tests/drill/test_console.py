@@ -177,6 +177,12 @@ def test_console_drives_a_drill_in_headless_chromium(console):
         Select(d.find_element("id", "undo")).select_by_value("hold_crews")
         d.find_element("id", "fork").click()
         wait("document.querySelectorAll('#branch-select option').length === 2", "no fork")
+        # the 3D scene of the branch so far opens in a new tab
+        d.find_element("id", "scene").click()
+        wait("document.body.dataset.scene === '1'", "no 3D scene")
+        with urllib.request.urlopen(base + "/scene.html", timeout=60) as r:
+            assert b'<script id="payload" type="application/json">{' in r.read()
+        d.switch_to.window(d.window_handles[0])
         d.find_element("id", "end").click()
         wait("document.body.dataset.time === '72'", "to the end")
         Select(d.find_element("id", "branch-select")).select_by_value("main")

@@ -29,6 +29,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "finish": ("Finish and write report", "结束并生成报告"),
     "download_report": ("Download report", "下载报告"),
     "replay_3d": ("3D replay", "三维回放"),
+    "scene_3d": ("3D scene (now)", "三维场景（当前）"),
     "apply": ("Apply", "执行"),
     "action": ("Action", "行动"),
     "fields": ("Fields (JSON)", "参数（JSON）"),

@@ -82,3 +82,27 @@ def write_drill(out: Path, session: DrillSession, *, lang: str = "en", overwrite
             lang=lang)
         (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return out
+
+
+def write_scene_now(session: DrillSession, path: Path, *, frames: int = 60) -> Path:
+    """The 3D scene of the current branch from the start to now: the views' offline WebGL
+    replay (:func:`viz.html.write_html`) of a one-realization run cut at the current time."""
+    import tempfile
+
+    from viz.html import write_html
+    from viz.rundata import RunData
+
+    now = session.now
+    if now <= 0:
+        from twin.drill.session import DrillError
+
+        raise DrillError("advance the clock first: the 3D scene shows the drill so far")
+    prep = session.prepared(session.current)
+    step = min(prep.spec.output_step_h, now)
+    spec = prep.spec.model_copy(update={"horizon_h": now, "output_step_h": step,
+                                        "realizations": 1})
+    with tempfile.TemporaryDirectory(prefix="twin-drill-scene-") as tmp:
+        run = Path(tmp) / "run"
+        write_run(run, replace(prep, spec=spec), [session.engine.result()])
+        write_html(RunData.from_dir(run), path, realization=0, frames=frames)
+    return path

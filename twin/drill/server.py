@@ -15,6 +15,8 @@ route             method  what
 ``/api/branch``   POST    ``{"name": n, "undo": [actions], "at_h": t}`` (fork)
 ``/api/switch``   POST    ``{"name": n}``
 ``/api/finish``   POST    write the drill folder (``--out``); returns the report link
+``/api/scene``    POST    write the 3D scene of the current branch so far
+``/scene.html``   GET     ... that scene (``viz.html``'s offline WebGL viewer)
 ``/report.html``  GET     the after-action report, once written
 ``/replay.html``  GET     the 3D replay of the drill (``viz.html``), once written
 ================  ======  ===================================================
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import tempfile
 import threading
 from datetime import UTC, datetime
 from importlib import resources
@@ -116,6 +119,14 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
     async def index(request: Request) -> Response:
         return HTMLResponse(page)
 
+    scene_dir = Path(tempfile.mkdtemp(prefix="twin-drill-"))
+
+    def scene(body: dict) -> dict:
+        from twin.drill.outputs import write_scene_now
+
+        written["scene"] = write_scene_now(session, scene_dir / "scene.html")
+        return {"scene": "/scene.html"}
+
     def served_file(key: str):
         async def endpoint(request: Request) -> Response:
             if key not in written:
@@ -130,7 +141,7 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
         note = session.act(action_from_record(body, where="console"), by=by)
         return {**view.state(session), "note": note}
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route("/", index),
         Route("/api/geometry", guarded(lambda b: view.geometry(session))),
         Route("/api/state", guarded(lambda b: view.state(session))),
@@ -141,7 +152,11 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
         Route("/api/finish", guarded(finish), methods=["POST"]),
         Route("/report.html", served_file("report")),
         Route("/replay.html", served_file("replay")),
+        Route("/api/scene", guarded(scene), methods=["POST"]),
+        Route("/scene.html", served_file("scene")),
     ])
+    app.state.scene_dir = scene_dir  # removed when the server stops (serve)
+    return app
 
 
 def _check_port(host: str, port: int) -> None:
@@ -178,5 +193,10 @@ def serve(args) -> int:
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        import shutil
+
+        shutil.rmtree(app.state.scene_dir, ignore_errors=True)
     return 0
