@@ -61,6 +61,7 @@ from twin.kernels.routing import travel_times
 from twin.kernels.service import compute_service
 from twin.policies import make_policy
 from twin.recorder import EV, EVENTS, RealizationResult, Recorder
+from twin.stand_down import calm_finish, calm_start
 from twin.state import AssetState, Tanks
 
 __all__ = ["EV", "EVENTS", "Engine", "RealizationResult", "RunConfig", "Snapshot"]
@@ -86,6 +87,9 @@ class RunConfig:
     mobilisation_h: float = 0.0
     policy: str = "critical_first"
     interventions: tuple[dict | Decision, ...] = ()
+    #: crews wait and pause while the sustained wind at their site is at or above this
+    #: (m/s; None: they work through any wind); see :mod:`twin.stand_down`
+    stand_down_wind_mps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -505,12 +509,21 @@ class Engine:
             self._log(np.array([job]), "crew_dispatched", who)
             if travel_h > 0:
                 yield self.env.timeout(travel_h)
-            crew.status = CrewStatus.REPAIRING
-            self._log(np.array([job]), "repair_started", who)
             ci, ds = int(self.twin.asset_class[job]), int(st.damage[job])
             tab = self.tables
             mean, sd = tab.repair_mean_h[ci, ds - 1], tab.repair_sd_h[ci, ds - 1]
-            yield self.env.timeout(max(0.1 * mean, self.rng.normal(mean, sd)))
+            work_h = max(0.1 * mean, self.rng.normal(mean, sd))
+            wind = self._windy_at(job)
+            if wind is not None:  # stand down while the wind at the site is too strong
+                start = calm_start(self.env.now, *wind)
+                if start > self.env.now:
+                    crew.status = CrewStatus.WAITING
+                    yield self.env.timeout(start - self.env.now)
+            crew.status = CrewStatus.REPAIRING
+            self._log(np.array([job]), "repair_started", who)
+            end = (self.env.now + work_h if wind is None
+                   else calm_finish(self.env.now, work_h, *wind))
+            yield self.env.timeout(end - self.env.now)
             st.damage[job] = 0
             st.claimed[job] = False
             crew.job, crew.status, crew.location = -1, CrewStatus.IDLE, dest
@@ -518,6 +531,31 @@ class Engine:
             self._recompute()
             self._notify()
             res.release(req)
+
+    def _windy_at(self, site: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(times_h, windy) at ``site`` for the stand-down rule, or None when the rule is
+        off or no hazard reports sustained wind there above the limit. Several wind
+        fields join on the union of their times (windy when any of them is)."""
+        limit = self.config.stand_down_wind_mps
+        if limit is None:
+            return None
+        series = [(f.times_h, f.intensity[IntensityMeasure.SUSTAINED_WIND_MPS][:, site])
+                  for f in self.fields if IntensityMeasure.SUSTAINED_WIND_MPS in f.intensity
+                  and len(f.times_h)]
+        series = [(t, np.nan_to_num(w) >= limit) for t, w in series]
+        series = [(t, w) for t, w in series if w.any()]
+        if not series:
+            return None
+        if len(series) == 1:
+            return series[0]
+        times = np.unique(np.concatenate([t for t, _ in series]))
+        windy = np.zeros(len(times), dtype=bool)
+        for t, w in series:
+            i = np.searchsorted(t, times, side="right") - 1
+            step = t[-1] - t[-2] if len(t) > 1 else 1.0
+            inside = (i >= 0) & (times < t[-1] + step)
+            windy |= inside & w[np.clip(i, 0, len(w) - 1)]
+        return times, windy
 
     def _tank_empty(self, j: int, token: int, at: float):
         yield self.env.timeout(max(at - self.env.now, 0.0))

@@ -148,6 +148,7 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
     config = RunConfig(horizon_h=spec.horizon_h,
                        crews=(spec.crews.power, spec.crews.water, spec.crews.roads),
                        mobilisation_h=spec.crews.mobilisation_h, policy=spec.policy,
+                       stand_down_wind_mps=spec.crews.stand_down_wind_mps,
                        interventions=tuple(iv.model_dump() for iv in spec.interventions))
     if any(len(m) > spec.realizations for m in members):
         import warnings

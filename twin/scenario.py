@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from common.documents import parse_yaml, read_text
 from common.errors import InputError, ScenarioError
 from common.names import DamageStateName, NetworkName
+from twin.stand_down import DEFAULT_STAND_DOWN_MPS
 
 #: Upper bounds on sizes a user controls, checked before any work (issue: a typo such
 #: as ``output_step_h: 1e-9`` must be a clear refusal, not an exhausted machine).
@@ -54,6 +55,10 @@ class CrewSpec(_Strict):
     roads: int = Field(4, ge=0, le=MAX_CREWS)
     mobilisation_h: float = Field(
         0.0, ge=0, description="delay before crews start after the first damage")
+    stand_down_wind_mps: float | None = Field(
+        DEFAULT_STAND_DOWN_MPS, gt=0, le=100,
+        description="crews wait and pause while the sustained wind at their site is at or "
+        "above this (m/s); null: no stand-down (twin.stand_down)")
 
 
 class Intervention(_Strict):
