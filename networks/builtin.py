@@ -174,7 +174,7 @@ def _road_parts(roads: RoadArrays, blocks: Blocks) -> tuple[NetParts, np.ndarray
             eid, cls = f"R-E-{n_e:0{e_w}d}", "road_segment"
         parts.edge(ids[roads.u[k]], ids[roads.v[k]], eid, cls,
                    length_m=float(roads.length_m[k]), speed_kmh=float(roads.speed_kmh[k]),
-                   lanes=int(roads.lanes[k]))
+                   lanes=int(roads.lanes[k]), oneway=False)  # a grid of two-way streets
     return parts, ids.astype(str)
 
 
