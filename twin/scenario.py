@@ -231,11 +231,11 @@ def _first_error(e: ValidationError, *, prefix: str = "", model: type[BaseModel]
     return f"field '{dotted}': {msg}{shown}" if dotted else msg
 
 
-def read_document(path: Path) -> dict[str, Any]:
+def read_document(path: Path, *, what: str = "scenario file") -> dict[str, Any]:
     """Parse a YAML or TOML file into a dict; errors name the file (and line)."""
     path = Path(path)
     try:
-        text = read_text(path, what="scenario file")
+        text = read_text(path, what=what)
         if path.suffix.lower() == ".toml":
             try:
                 doc = tomllib.loads(text)
@@ -248,7 +248,7 @@ def read_document(path: Path) -> dict[str, Any]:
     except InputError as e:
         raise ScenarioError(str(e)) from None
     if not isinstance(doc, dict):
-        raise ScenarioError("a scenario must be a mapping of fields", where=str(path))
+        raise ScenarioError(f"a {what} must be a mapping of fields", where=str(path))
     return doc
 
 

@@ -56,9 +56,9 @@ def read_steps(path: Path | str) -> list[dict[str, Any]]:
 
     path = Path(path)
     try:
-        doc = read_document(path)
+        doc = read_document(path, what="steps file")
     except InputError as e:
-        raise StepsError(str(e).replace("scenario", "steps file")) from None
+        raise StepsError(str(e)) from None
     steps = doc.get("steps")
     extra = set(doc) - {"steps"}
     if extra:
