@@ -58,7 +58,8 @@ from twin.compile import CLASS_INDEX, NET_INDEX, NETWORKS, Twin
 from twin.crews import Crew, CrewPool, CrewStatus
 from twin.engine_tables import EngineTables, hazard_plan
 from twin.kernels.routing import travel_times
-from twin.kernels.service import compute_service
+from twin.physics.backend import make_backend
+from twin.physics.settings import ServiceSettings
 from twin.policies import make_policy
 from twin.recorder import EV, EVENTS, RealizationResult, Recorder
 from twin.stand_down import calm_finish, calm_start
@@ -87,6 +88,8 @@ class RunConfig:
     mobilisation_h: float = 0.0
     policy: str = "critical_first"
     interventions: tuple[dict | Decision, ...] = ()
+    #: the scenario's ``service`` block (connectivity for every network by default)
+    service: ServiceSettings = ServiceSettings()
     #: crews wait and pause while the sustained wind at their site is at or above this
     #: (m/s; None: they work through any wind); see :mod:`twin.stand_down`
     stand_down_wind_mps: float | None = None
@@ -141,6 +144,7 @@ class Engine:
         self.tables = EngineTables.build(twin, models)
         self.first_damage = self.env.event()
         self.recorder = Recorder()
+        self.service = make_backend(twin, config.service)  # how service is computed
         # draws are made up front, in a fixed order, so the stream does not depend on timing
         self._draws = [{m: rng.random(n) for m in sorted(f.intensity, key=lambda x: x.value)}
                        for f in self.fields]
@@ -333,7 +337,10 @@ class Engine:
 
     def result(self) -> RealizationResult:
         """The realization's record up to now."""
-        return self.recorder.result(self.crew_names)
+        res = self.recorder.result(self.crew_names)
+        if self.service.stats:  # physics: islands solved, reused, fallen back
+            res.extra["service"] = dict(self.service.stats)
+        return res
 
     # ------------------------------------------------------------------ internals
     def _log(self, comps: np.ndarray, event: str, crew: int = -1) -> None:
@@ -565,10 +572,7 @@ class Engine:
 
     def _service(self, up: np.ndarray, source_ok: np.ndarray):
         st = self.state
-        t = self.twin
-        return compute_service(up, source_ok, st.on_backup, t.is_source, t.is_edge, t.edge_u,
-                               t.edge_v, t.adj_indptr, t.adj_node, t.adj_edge, t.dep_indptr,
-                               t.dep_supplier, t.capacity, t.demand, 1000, self.tables.primary)
+        return self.service.compute(up, source_ok, st.on_backup, st.damage, self.env.now)
 
     def _recompute(self) -> None:
         st = self.state

@@ -149,7 +149,8 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                        crews=(spec.crews.power, spec.crews.water, spec.crews.roads),
                        mobilisation_h=spec.crews.mobilisation_h, policy=spec.policy,
                        stand_down_wind_mps=spec.crews.stand_down_wind_mps,
-                       interventions=tuple(iv.model_dump() for iv in spec.interventions))
+                       interventions=tuple(iv.model_dump() for iv in spec.interventions),
+                       service=spec.service.settings())
     if any(len(m) > spec.realizations for m in members):
         import warnings
 
@@ -285,6 +286,10 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
                         customers=customers_per_series(prep.twin))
     if prep.members:
         summary["forecast_members"] = prep.n_members()
+    stats = [r.extra["service"] for r in results if r.extra.get("service")]
+    if stats:  # service by physics: islands solved, reused and fallen back, summed
+        summary["service"] = {"power": spec.service.power, "water": spec.service.water,
+                              **{k: sum(s[k] for s in stats) for k in stats[0]}}
     summary.update(extra_summary or {})
     if started is not None:
         summary["wall_time_s"] = round(time.perf_counter() - started, 2)
