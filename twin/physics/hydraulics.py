@@ -32,6 +32,7 @@ answer and counts it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import tempfile
 from dataclasses import dataclass
@@ -165,7 +166,9 @@ class Hydraulics:
         import wntr
 
         wn = self.model(nodes, edges, damage, tank_level_m)
-        with tempfile.TemporaryDirectory(prefix="twin-wntr-") as d:
+        # EPANET writes its scratch files ("en??????") to the working directory and
+        # leaves them behind when a solve fails: run it inside the temporary folder
+        with tempfile.TemporaryDirectory(prefix="twin-wntr-") as d, contextlib.chdir(d):
             try:
                 res = wntr.sim.EpanetSimulator(wn).run_sim(
                     file_prefix=str(Path(d) / "island"), convergence_error=True)
