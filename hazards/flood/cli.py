@@ -182,7 +182,8 @@ def _build_config(args: argparse.Namespace):
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise HazardError(f"{loc}: {err['msg']}", where="twin flood") from None
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise HazardError(f"{loc}: {msg}" if loc else msg, where="twin flood") from None
 
 
 def _write_tif(path: Path, data: np.ndarray, grid) -> None:
