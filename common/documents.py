@@ -30,11 +30,14 @@ def read_text(path: Path | str, *, what: str = "file", max_bytes: int = 64 * 2**
         (the message names the encoding when a byte-order mark gives it away, else the
         byte offset of the first bad byte).
     """
+    from common.digest import regular_file_problem
+
     path = Path(path)
-    if not path.exists():
+    problem = regular_file_problem(path)
+    if problem == "file not found":
         raise InputError(f"{what} not found", where=str(path))
-    if not path.is_file():
-        raise InputError(f"{what} is not a regular file", where=str(path))
+    if problem:
+        raise InputError(f"{what}: {problem}", where=str(path))
     try:
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -124,7 +123,7 @@ def run_job(job: Job, realizations: int | None = None) -> dict:
     out = Path(job.out)
     if job.finished():
         return _row(job, "done")
-    _clean_stale_temps(out)
+    # temp folders of a killed earlier attempt go in write_run (twin.output.remove_orphans)
     t0 = time.perf_counter()
     spec = load_scenario(job.scenario, seed=job.seed, realizations=realizations, workers=1)
     if job_digest(inputs_digest(spec), job.seed) != job.inputs:
@@ -135,13 +134,6 @@ def run_job(job: Job, realizations: int | None = None) -> dict:
     write_run(out, prep, results, started=t0, overwrite=True,
               extra_summary={"inputs_sha256": job.inputs})
     return _row(job, "done")
-
-
-def _clean_stale_temps(out: Path) -> None:
-    """Remove temp directories a killed run left beside ``out`` (never a finished one)."""
-    if out.parent.is_dir():
-        for p in out.parent.glob(f".{out.name}.tmp-*"):
-            shutil.rmtree(p, ignore_errors=True)
 
 
 def _row(job: Job, status: str, error: str = "") -> dict:

@@ -165,6 +165,10 @@ class Twin:
             raise NetworkError(f"asset '{asset_id}' does not exist in city '{self.name}'",
                                where=where or None) from None
 
+    def primary_sources(self) -> np.ndarray:
+        """Sources that are not tanks (a tank only stores what a primary source sent)."""
+        return self.is_source & (self.asset_class != CLASS_INDEX[AssetClass.TANK])
+
     def total_customers(self) -> np.ndarray:
         """Customers per network (power, water, roads)."""
         return np.array([self.customers[self.network == k].sum() for k in range(3)])

@@ -26,7 +26,7 @@ class EngineTables:
     ``cost_usd``: (n, 5) repair cost per damage state 0..4; ``weights``: per network,
     the share of each component in the network's served fraction; ``depots``: the
     crews' start node per utility; ``has_dep``: components with a functional
-    supplier; ``primary``: sources that are not tanks.
+    supplier.
     """
 
     repair_mean_h: np.ndarray
@@ -35,15 +35,13 @@ class EngineTables:
     weights: tuple[np.ndarray, ...]
     depots: tuple[int, ...]
     has_dep: np.ndarray
-    primary: np.ndarray
 
     @classmethod
     def build(cls, twin: Twin, models: AssetModels) -> EngineTables:
         return cls(np.array([models.repair[c].mean_h for c in CLASSES]),
                    np.array([models.repair[c].sd_h for c in CLASSES]),
                    cost_table(twin, models), tuple(series_weights(twin)),
-                   tuple(crew_depots(twin)), np.diff(twin.dep_indptr) > 0,
-                   twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK]))
+                   tuple(crew_depots(twin)), np.diff(twin.dep_indptr) > 0)
 
 
 def series_weights(twin: Twin) -> list[np.ndarray]:

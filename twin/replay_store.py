@@ -17,8 +17,7 @@ import numpy as np
 from common import replay_layout as layout
 from common.intensity import IntensityMeasure
 from hazards.base import HazardField
-from networks.schema import AssetClass
-from twin.compile import CLASS_INDEX, NETWORKS, Twin
+from twin.compile import NETWORKS, Twin
 
 #: cap on the stored hazard frames (MB) so a replay bundle stays small
 MAX_GRID_MB = 96.0
@@ -84,8 +83,7 @@ def _blocks(twin: Twin) -> dict[str, np.ndarray]:
            "block_nodes": b}
     for name in layout.SERVICE_ARRAYS:
         out[layout.service_key(name)] = np.asarray(getattr(twin, name))
-    primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
-    out[layout.service_key(layout.SERVICE_PRIMARY)] = primary
+    out[layout.service_key(layout.SERVICE_PRIMARY)] = twin.primary_sources()
     out[layout.service_key(layout.SERVICE_STORAGE)] = np.asarray(twin.storage_h, dtype=float)
     out[layout.service_key(layout.SERVICE_BACKUP)] = np.asarray(twin.backup_h, dtype=float)
     return out

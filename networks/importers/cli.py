@@ -102,13 +102,13 @@ def cmd_import(args) -> int:
     roads = None
     if args.osm is not None:
         from networks.importers.osm import read_osm_power, read_osm_roads
+        from networks.schema import spec
 
         roads = read_osm_roads(args.osm, crs=args.crs or None)
         if power is None:
             power = read_osm_power(args.osm, crs=roads.crs)
             if power is not None and not any(
-                    a["asset_class"] in ("grid_supply", "power_plant")
-                    for _, a in power.graph.nodes(data=True)):
+                    spec(a["asset_class"]).is_source for _, a in power.graph.nodes(data=True)):
                 import warnings
 
                 from common.errors import InputWarning

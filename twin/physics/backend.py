@@ -69,7 +69,7 @@ class TopologicalService:
 
     def __init__(self, twin: Twin) -> None:
         self.twin = twin
-        self.primary = twin.is_source & (twin.asset_class != CLASS_INDEX[AssetClass.TANK])
+        self.primary = twin.primary_sources()
         self.stats: dict[str, int] = {}
 
     def compute(self, up: np.ndarray, source_ok: np.ndarray, exempt: np.ndarray,

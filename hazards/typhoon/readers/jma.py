@@ -8,7 +8,7 @@ import numpy as np
 
 from common.errors import HazardError
 from hazards.typhoon.constants import load_constants
-from hazards.typhoon.readers.rows import Rows, append_storm, num
+from hazards.typhoon.readers.rows import Rows, append_announced, num
 from hazards.typhoon.track import TrackList
 
 
@@ -23,12 +23,7 @@ def read_jma(path: str | Path) -> TrackList:
     expected = header_line = 0
 
     def close() -> None:
-        if rows is None:
-            return
-        if len(rows.lines) != expected:
-            raise HazardError(f"header announces {expected} rows for {rows.id}, found "
-                              f"{len(rows.lines)}", where=f"{path}:{header_line}")
-        append_storm(out, rows, path, has_landfall=True)
+        append_announced(out, rows, path, expected=expected, header_line=header_line)
 
     with open(path, encoding="ascii", errors="replace") as fh:
         for ln, raw in enumerate(fh, start=1):

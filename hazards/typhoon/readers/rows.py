@@ -211,6 +211,18 @@ def append_storm(out: TrackList, rows: Rows, path: str, **kw: bool) -> None:
         out.skipped[rows.id] = str(ex)
 
 
+def append_announced(out: TrackList, rows: Rows | None, path: str, *, expected: int,
+                     header_line: int) -> None:
+    """Close a storm of a format whose header announces its row count (HURDAT2, JMA):
+    a different count is a broken file; then :func:`append_storm`."""
+    if rows is None:
+        return
+    if len(rows.lines) != expected:
+        raise HazardError(f"header announces {expected} rows for {rows.id}, found "
+                          f"{len(rows.lines)}", where=f"{path}:{header_line}")
+    append_storm(out, rows, path, has_landfall=True)
+
+
 def num(text: str, path: str, line: int, what: str) -> float:
     t = text.strip()
     if t == "":
