@@ -222,8 +222,16 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+_WARNED: set[str] = set()
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"twin: warning: {message}", file=sys.stderr)
+    # once per message: a forecast's members (or a cache hit per member) repeat the
+    # same warning about the same track
+    text = str(message)
+    if text not in _WARNED:
+        _WARNED.add(text)
+        print(f"twin: warning: {text}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,8 @@ class Prepared:
     #: per hazard, the fields of its ensemble members (one entry: no ensemble);
     #: ``fields`` holds member 0 of each
     members: tuple[tuple[HazardField, ...], ...] = ()
+    #: what the preparation decided that the summary should say (e.g. a warning's staging)
+    notes: tuple[tuple[str, object], ...] = ()
 
     def fields_for(self, r: int) -> tuple[HazardField, ...]:
         """The hazard fields realization ``r`` meets: member ``r mod N`` of each ensemble."""
@@ -145,11 +147,13 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
             if a not in twin.index:
                 raise ScenarioError(f"asset '{a}' does not exist in the city",
                                     where=f"interventions.{i}.assets")
+    staged, notes = _warning(spec, twin, models, ctx, use_cache, compute_hazards)
     config = RunConfig(horizon_h=spec.horizon_h,
                        crews=(spec.crews.power, spec.crews.water, spec.crews.roads),
                        mobilisation_h=spec.crews.mobilisation_h, policy=spec.policy,
                        stand_down_wind_mps=spec.crews.stand_down_wind_mps,
-                       interventions=tuple(iv.model_dump() for iv in spec.interventions),
+                       interventions=tuple(staged) + tuple(
+                           iv.model_dump() for iv in spec.interventions),
                        service=spec.service.settings())
     if any(len(m) > spec.realizations for m in members):
         import warnings
@@ -162,7 +166,31 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                       stacklevel=2)
     fields = tuple(m[0] for m in members)
     return Prepared(spec, twin, fields, models, config,
-                    tuple(members) if any(len(m) > 1 for m in members) else ())
+                    tuple(members) if any(len(m) > 1 for m in members) else (), notes)
+
+
+def _warning(spec: ScenarioSpec, twin: Twin, models: AssetModels, ctx: HazardContext,
+             use_cache: bool, compute: bool) -> tuple[list, tuple]:
+    """A ``warning`` block's staging: ``preposition`` interventions decided on the
+    forecast's members (:mod:`twin.warning`), and the plan for the summary. Without
+    ``compute`` (``twin validate``) the members are only built, which checks them."""
+    w = spec.warning
+    if w is None:
+        return [], ()
+    from twin.actions import Decision
+    from twin.warning import STAGED_BY, stage_on_forecast, warning_fields
+
+    cfg = spec.hazard_configs()[w.hazard]
+    cls = hazard_class(cfg.type)
+    if not compute:
+        cls.from_config(cfg.forecast_configs(w.issue_time_utc, 1, w.seed)[0], ctx)
+        return [], ()
+    fields = warning_fields(w, cfg, lambda c: hazard_field(cls.from_config(c, ctx), twin,
+                                                           use_cache=use_cache))
+    staged, plan = stage_on_forecast(w, twin, models, fields)
+    # "by warning": a drill's saved scenario leaves them out (its warning block stages
+    # them again) and, like the scenario's own, they are not the drill's decisions
+    return [Decision.from_record(rec, by=STAGED_BY) for rec in staged], (("warning", plan),)
 
 
 def realization_rng(seed: int, r: int) -> np.random.Generator:
@@ -286,6 +314,7 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
                         customers=customers_per_series(prep.twin))
     if prep.members:
         summary["forecast_members"] = prep.n_members()
+    summary.update(dict(prep.notes))
     stats = [r.extra["service"] for r in results if r.extra.get("service")]
     if stats:  # service by physics: islands solved, reused and fallen back, summed
         summary["service"] = {"power": spec.service.power, "water": spec.service.water,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +96,33 @@ class Intervention(_Strict):
         return Decision.from_record(self.model_dump())
 
 
+class StageSpec(_Strict):
+    """Stage ``count`` crews of ``utility`` at the ``sites`` road nodes where the forecast
+    puts the most customers at risk, or the most assets (:mod:`twin.warning`)."""
+
+    utility: NetworkName
+    count: int = Field(ge=1, le=MAX_CREWS)
+    sites: int = Field(ge=1, le=1000)
+    rank: Literal["customers_at_risk", "assets_at_risk"] = Field(
+        "customers_at_risk", description="assets_at_risk: expected damaged assets, for crews "
+        "whose jobs cut off few customers each (tree clearing on a meshed street grid)")
+
+
+class WarningSpec(_Strict):
+    """A warning issued ahead of the storm: crews are staged on what the forecast shows
+    at ``issue_time_utc`` (an ensemble of ``members`` tracks perturbed from hazard
+    ``hazard``'s track, seeded), not on the storm that then comes; the run itself meets
+    the hazard as its block says. See :mod:`twin.warning`."""
+
+    hazard: int = Field(0, ge=0, description="index in 'hazards' of the forecast hazard")
+    issue_time_utc: datetime
+    members: int = Field(20, ge=1, le=1000)
+    seed: int = Field(0, ge=0)
+    time_h: float = Field(0.0, ge=0, allow_inf_nan=False,
+                          description="scenario hour at which the staging is in place")
+    stage: list[StageSpec] = Field(min_length=1)
+
+
 class ServiceSpec(_Strict):
     """How service is computed per network: ``connectivity`` (the default, fast) or by
     physics, ``power: powerflow`` (AC power flow with load shedding) and ``water:
@@ -148,6 +176,7 @@ class ScenarioSpec(_Strict):
     restoration: dict[str, Any] = Field(default_factory=dict)
     repair_costs: dict[str, Any] = Field(default_factory=dict)
     interventions: list[Intervention] = Field(default_factory=list)
+    warning: WarningSpec | None = None
     service: ServiceSpec = ServiceSpec()
 
     # where the file lives, for relative paths (not a user field)
@@ -168,6 +197,8 @@ class ScenarioSpec(_Strict):
                                                  model=cls.Config)) from None
         if self.output_step_h > self.horizon_h:
             raise ValueError("output_step_h must not exceed horizon_h")
+        if self.warning is not None:
+            self._check_warning(self.warning)
         rows = self.realizations * (self.horizon_h / self.output_step_h + 1)
         if rows > MAX_TABLE_ROWS:
             raise ValueError(
@@ -175,6 +206,23 @@ class ScenarioSpec(_Strict):
                 f"than {MAX_TABLE_ROWS:,} (~{MAX_TABLE_ROWS * 100 / 2**30:.0f} GiB); use a "
                 f"larger output_step_h or fewer realizations")
         return self
+
+    def _check_warning(self, w: WarningSpec) -> None:
+        from hazards.registry import hazard_class
+
+        if w.hazard >= len(self.hazards):
+            raise ScenarioError(f"hazard {w.hazard} does not exist ({len(self.hazards)} "
+                                "hazard(s), counted from 0)", where="warning.hazard")
+        kind = self.hazards[w.hazard]["type"]
+        if not hasattr(hazard_class(kind).Config, "forecast_configs"):
+            raise ScenarioError(f"hazard {w.hazard} is a {kind}, which has no forecast "
+                                "ensemble (a typhoon has)", where="warning.hazard")
+        for u in {s.utility for s in w.stage}:
+            want = sum(s.count for s in w.stage if s.utility == u)
+            have = getattr(self.crews, u)
+            if want > have:
+                raise ScenarioError(f"{want} {u} crews to stage, the scenario has {have}",
+                                    where="warning.stage")
 
     def hazard_configs(self) -> list[BaseModel]:
         from hazards.registry import hazard_class

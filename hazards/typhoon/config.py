@@ -207,6 +207,15 @@ class TyphoonConfig(BaseModel):
             raise ValueError(_flood_error(e, FloodConfig)) from None
         return cfg.model_dump(mode="json", exclude={"type", "rain"})
 
+    def forecast_configs(self, issue_time_utc: datetime, members: int, seed: int
+                         ) -> list[TyphoonConfig]:
+        """The members of a forecast of this storm issued at ``issue_time_utc`` (the hazard
+        protocol's optional forecast hook, read by ``twin.warning``): wind and surge only;
+        the compound flood is left out, one 2-D flood solve per member being too slow for
+        a decision taken at the issue time."""
+        forecast = ForecastSpec(issue_time_utc=issue_time_utc, members=members, seed=seed)
+        return self.model_copy(update={"flood": None, "forecast": forecast}).member_configs()
+
     def member_configs(self) -> list[TyphoonConfig]:
         """One configuration per forecast member the realizations sample (the hazard
         protocol's optional ensemble hook; see :func:`twin.run.prepare`)."""

@@ -58,14 +58,14 @@ from hazards.typhoon.constants import CONSTANTS_PATH
 from hazards.typhoon.exposure import Exposure
 from hazards.typhoon.rain import RainSeries, rain_on_grid, surge_stage
 from hazards.typhoon.readers import load_track
-from hazards.typhoon.timeline import StormTimeline, TyphoonWarning, build_timeline
+from hazards.typhoon.timeline import StormTimeline, TyphoonWarning, build_timeline, issue_time
 from hazards.typhoon.wind import StormSteps, grid_lonlat, storm_steps, wind_at_sites
 from hazards.typhoon.wind_radii import RADII_PROFILE, has_size, no_size_warning
 
 __all__ = ["MODEL_VERSION", "TyphoonConfig", "TyphoonHazard", "TyphoonWarning"]
 
 #: bumped when the wind field changes (2: kernels without value-changing fast-math)
-MODEL_VERSION = "typhoon-wind-2"
+MODEL_VERSION = "typhoon-wind-3"  # 3: forecast errors after the transforms
 #: evaluation points x time steps computed at once (bounds the temporary arrays)
 POINT_STEPS_PER_CHUNK = 20_000_000
 #: bytes per site and step of the outputs (sustained and gust, float32)
@@ -90,8 +90,8 @@ class TyphoonHazard:
                                      fmt=config.track.format,
                                      wind_averaging=config.track.wind_averaging,
                                      wind_source=config.track.wind_source)
-        if config.forecast is not None:
-            self.base_track = self._forecast_member(self.base_track, config.forecast)
+        if config.forecast is not None:  # checked here; applied after the transforms
+            issue_time(self.base_track, config.forecast)
         rough = config.roughness
         self._landuse_path = self._resolve(rough.landuse_raster) if rough.landuse_raster else None
         if self._landuse_path is not None and not self._landuse_path.is_file():
@@ -108,22 +108,6 @@ class TyphoonHazard:
                               "profile auto or holland2008", where="typhoon profile")
         self._timelines: dict[tuple[float, float], StormTimeline] = {}
         self.compound = CompoundFlood(config, context) if config.flood is not None else None
-
-    @staticmethod
-    def _forecast_member(track, spec):
-        """The track of forecast member ``spec.member`` (errors from the issue time)."""
-        from datetime import UTC
-
-        from hazards.typhoon.ensemble import draws, member_track
-
-        t = spec.issue_time_utc
-        if t.tzinfo is not None:
-            t = t.astimezone(UTC).replace(tzinfo=None)
-        issue = np.datetime64(t, "s")
-        if not track.times[0] <= issue <= track.times[-1]:
-            raise HazardError(f"issue time {np.datetime_as_string(issue)}Z lies outside the "
-                              "track", where="typhoon forecast.issue_time_utc")
-        return member_track(track, issue, draws(spec.member + 1, spec.seed)[spec.member])
 
     @classmethod
     def from_config(cls, config: BaseModel, context: HazardContext) -> TyphoonHazard:

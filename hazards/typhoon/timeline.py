@@ -2,7 +2,8 @@
 
 :func:`build_timeline` takes the track read from the file, the scenario block and the
 city's location, and returns a frozen :class:`StormTimeline`: the track after the
-what-if ``transforms`` (each pivoting on the closest approach to the city), the scenario
+what-if ``transforms`` (each pivoting on the closest approach to the city), then, with a
+``forecast`` block, the errors of one forecast member, the scenario
 start ``t0`` (``start_time_utc``, else ``lead_time_h`` before the closest approach), the
 step times (every ``step_min`` until the scenario horizon or the track's end, whichever
 is first) and, for a track that never comes within ``far_km``, the warning to give.
@@ -75,6 +76,27 @@ def apply_transforms(track: Track, config: TyphoonConfig, city: tuple[float, flo
     return track
 
 
+def forecast_member(track: Track, spec) -> Track:
+    """The track of forecast member ``spec.member`` (:mod:`.ensemble`; errors grow from
+    ``spec.issue_time_utc``, which must lie within the track)."""
+    from hazards.typhoon.ensemble import draws, member_track
+
+    issue = issue_time(track, spec)
+    return member_track(track, issue, draws(spec.member + 1, spec.seed)[spec.member])
+
+
+def issue_time(track: Track, spec) -> np.datetime64:
+    """A forecast's issue time as UTC ``datetime64[s]``, checked to lie within the track."""
+    t = spec.issue_time_utc
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC).replace(tzinfo=None)
+    issue = np.datetime64(t, "s")
+    if not track.times[0] <= issue <= track.times[-1]:
+        raise HazardError(f"issue time {np.datetime_as_string(issue)}Z lies outside the "
+                          "track", where="typhoon forecast.issue_time_utc")
+    return issue
+
+
 def build_timeline(base_track: Track, config: TyphoonConfig, city: tuple[float, float],
                    horizon_h: float) -> StormTimeline:
     """The scenario's view of the storm (see the module docstring).
@@ -87,6 +109,15 @@ def build_timeline(base_track: Track, config: TyphoonConfig, city: tuple[float, 
     """
     track = apply_transforms(base_track, config, city)
     ca_time, ca_dist = track.closest_approach(city[1], city[0])
+    if config.forecast is not None:
+        # The member's errors act on the storm as the scenario places it, after the
+        # transforms: a shift_to_lonlat applied after them would move every member back
+        # over the city and erase its cross-track error. The clock (t0) stays the
+        # forecast's own: a member that runs ahead arrives earlier on it.
+        track = forecast_member(track, config.forecast)
+        ca_time_m, ca_dist = track.closest_approach(city[1], city[0])
+    else:
+        ca_time_m = ca_time
     if config.start_time_utc is not None:
         st = config.start_time_utc
         if st.tzinfo is not None:
@@ -114,5 +145,5 @@ def build_timeline(base_track: Track, config: TyphoonConfig, city: tuple[float, 
                f"{ca_dist / 1000:.0f} km; winds will be weak or zero (move the track with a "
                "shift_to_lonlat transform?)")
     return StormTimeline(track=track, city_lonlat=(float(city[0]), float(city[1])), t0=t0,
-                         closest_approach_utc=ca_time, closest_approach_m=float(ca_dist),
+                         closest_approach_utc=ca_time_m, closest_approach_m=float(ca_dist),
                          times_h=times_h, times=times, far_warning=far)

@@ -37,3 +37,30 @@ def tracks_dir() -> Path:
 def make_track():
     """Factory of synthetic tracks (see :func:`_make_track`)."""
     return _make_track
+
+
+@pytest.fixture
+def zhuhai_city(tiny, tmp_path):
+    """The tiny city moved to Zhuhai (its fixture stands at the UTM zone's origin)."""
+    import dataclasses
+
+    from pyproj import Transformer
+
+    from networks.io import save_city
+
+    dx, dy = Transformer.from_crs("EPSG:4326", tiny.crs, always_xy=True).transform(113.6, 22.3)
+    graphs = {}
+    for kind, g in tiny.graphs.items():
+        h = g.copy()
+        for _, a in h.nodes(data=True):
+            a["x_m"] += dx
+            a["y_m"] += dy
+        for *_, a in h.edges(data=True):
+            if a.get("coords") is not None:
+                a["coords"] = a["coords"] + (dx, dy)
+        graphs[kind] = h
+    pop = tiny.population
+    if pop is not None:
+        pop = dataclasses.replace(pop, x_m=pop.x_m + dx, y_m=pop.y_m + dy)
+    moved = dataclasses.replace(tiny, graphs=graphs, population=pop)
+    return save_city(moved, tmp_path / "tiny.gpkg")

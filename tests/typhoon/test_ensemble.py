@@ -114,4 +114,32 @@ def test_a_scenario_can_run_one_forecast_member(tracks_dir):
     h2, m2 = field({"issue_time_utc": "2018-09-13T06:00:00Z", "member": 2, "seed": 2})
     assert not np.array_equal(m1, base) and not np.array_equal(m1, m2)
     assert h1.cache_key() != h2.cache_key()
-    assert "forecast member" in h1.base_track.notes[-1]
+    assert "forecast member" in h1.timeline(CITY).track.notes[-1]
+
+
+def test_member_errors_survive_a_shift_onto_the_city(tracks_dir):
+    """The forecast errors act after the transforms: with shift_to_lonlat every member
+    would otherwise be moved back over the city (no cross-track spread at all)."""
+    from hazards.base import HazardContext
+    from hazards.typhoon import TyphoonConfig, TyphoonHazard
+
+    city = (113.578, 22.215)
+
+    def timeline(member):
+        cfg = TyphoonConfig.model_validate({
+            "track": {"file": "jma_rsmc_tokyo_bst_2015_2021.txt", "storm": "MANGKHUT:2018"},
+            "transforms": [{"shift_to_lonlat": list(city)}], "lead_time_h": 24,
+            "city_lonlat": list(city), "forecast": None if member is None else {
+                "issue_time_utc": "2018-09-13T18:00:00Z", "member": member, "seed": 5}})
+        hz = TyphoonHazard.from_config(cfg, HazardContext(
+            crs="EPSG:32649", terrain=None, base_dir=tracks_dir, horizon_h=96))
+        return hz.timeline(city)
+
+    official = timeline(None)
+    assert official.closest_approach_m < 1000.0  # the shift puts the eye over the city
+    members = [timeline(m) for m in range(6)]
+    misses = np.array([m.closest_approach_m for m in members])
+    # ~72 h of lead: mean position errors of a few hundred km (wind_constants.yaml)
+    assert np.median(misses) > 30_000.0, misses
+    # one clock for all members: the forecast's own, not each member's arrival
+    assert all(m.t0 == official.t0 for m in members)

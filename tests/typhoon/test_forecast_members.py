@@ -32,38 +32,11 @@ def scenario(city: Path, tmp_path: Path, *, members: int | None, realizations: i
     return p
 
 
-@pytest.fixture
-def city(tiny, tmp_path):
-    """The tiny city moved to Zhuhai (its fixture stands at the UTM zone's origin)."""
-    import dataclasses
-
-    from pyproj import Transformer
-
-    from networks.io import save_city
-
-    dx, dy = Transformer.from_crs("EPSG:4326", tiny.crs, always_xy=True).transform(113.6, 22.3)
-    graphs = {}
-    for kind, g in tiny.graphs.items():
-        h = g.copy()
-        for _, a in h.nodes(data=True):
-            a["x_m"] += dx
-            a["y_m"] += dy
-        for *_, a in h.edges(data=True):
-            if a.get("coords") is not None:
-                a["coords"] = a["coords"] + (dx, dy)
-        graphs[kind] = h
-    pop = tiny.population
-    if pop is not None:
-        pop = dataclasses.replace(pop, x_m=pop.x_m + dx, y_m=pop.y_m + dy)
-    moved = dataclasses.replace(tiny, graphs=graphs, population=pop)
-    return save_city(moved, tmp_path / "tiny.gpkg")
-
-
-def test_realizations_cycle_through_the_members(city, tmp_path):
+def test_realizations_cycle_through_the_members(zhuhai_city, tmp_path):
     from twin.run import prepare, run_monte_carlo
     from twin.scenario import load_scenario
 
-    prep = prepare(load_scenario(scenario(city, tmp_path, members=3, realizations=6)))
+    prep = prepare(load_scenario(scenario(zhuhai_city, tmp_path, members=3, realizations=6)))
     assert prep.n_members() == 3
     gust = IntensityMeasure.GUST_MPS
     peaks = [float(prep.fields_for(r)[0].intensity[gust].max()) for r in range(6)]
@@ -74,31 +47,31 @@ def test_realizations_cycle_through_the_members(city, tmp_path):
     assert len(results) == 6
 
 
-def test_one_member_without_members(city, tmp_path):
+def test_one_member_without_members(zhuhai_city, tmp_path):
     from twin.run import prepare
     from twin.scenario import load_scenario
 
-    prep = prepare(load_scenario(scenario(city, tmp_path, members=None, realizations=4)))
+    prep = prepare(load_scenario(scenario(zhuhai_city, tmp_path, members=None, realizations=4)))
     assert prep.n_members() == 1 and prep.members == ()
     assert prep.fields_for(3) == prep.fields
 
 
-def test_more_members_than_realizations_warns(city, tmp_path):
+def test_more_members_than_realizations_warns(zhuhai_city, tmp_path):
     from twin.run import prepare
     from twin.scenario import load_scenario
 
     with pytest.warns(UserWarning, match="meet only the first 2 of 3 forecast members"):
-        prepare(load_scenario(scenario(city, tmp_path, members=3, realizations=2)))
+        prepare(load_scenario(scenario(zhuhai_city, tmp_path, members=3, realizations=2)))
 
 
-def test_summary_records_the_ensemble(city, tmp_path):
+def test_summary_records_the_ensemble(zhuhai_city, tmp_path):
     import json
     import subprocess
     import sys
 
     out = tmp_path / "run"
     r = subprocess.run([sys.executable, "-m", "twin.cli", "run",
-                        str(scenario(city, tmp_path, members=2, realizations=4)), "--out",
+                        str(scenario(zhuhai_city, tmp_path, members=2, realizations=4)), "--out",
                         str(out), "-q"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())

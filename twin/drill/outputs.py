@@ -19,6 +19,7 @@ from twin.drill.weak_points import rank_weak_points
 from twin.output import atomic_dir
 from twin.results import build_tables
 from twin.run import Prepared, run_monte_carlo, write_run
+from twin.warning import PRESET_BY
 
 
 def _system_loss(prep: Prepared, results) -> np.ndarray:
@@ -35,7 +36,7 @@ def decision_effects(session: DrillSession, drill_prep: Prepared, drill_results,
     log = list(drill_prep.config.interventions)
     out = []
     for d in log:
-        if d.by == "scenario":
+        if d.by in PRESET_BY:
             continue
         without = tuple(x for x in log if x is not d)
         prep = replace(drill_prep, config=replace(drill_prep.config, interventions=without))

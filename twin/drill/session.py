@@ -26,6 +26,7 @@ from twin.engine import Engine, Snapshot
 from twin.recorder import RealizationResult
 from twin.run import Prepared, prepare, realization_rng
 from twin.scenario import ScenarioSpec, load_scenario, read_document
+from twin.warning import PRESET_BY, STAGED_BY
 
 MAIN = "main"
 
@@ -153,12 +154,12 @@ class DrillSession:
         if not undo:
             eng = src.fork(t)
         else:
-            found = [d for d in src.decisions if d.action.name in undo and d.by != "scenario"]
+            found = [d for d in src.decisions if d.action.name in undo and d.by not in PRESET_BY]
             if not found:
                 raise DrillError(f"undo: no {', '.join(undo)} decision was taken in branch "
                                  f"{self.current!r}")
             eng = _fork_without(src, t, lambda d: not (d.action.name in undo
-                                                       and d.by != "scenario"))
+                                                       and d.by not in PRESET_BY))
         self.branches[name] = eng
         self.parents[name] = (self.current, t)
         self.current = name
@@ -192,7 +193,9 @@ class DrillSession:
         """The scenario that replays branch ``name``: the source document with the
         branch's decisions (its own and the scenario's) as ``interventions``."""
         doc = dict(self.source)
-        doc["interventions"] = [_plain(d.to_record()) for d in self.decisions(name)]
+        # staging by a warning block is left out: the block stages the same crews again
+        doc["interventions"] = [_plain(d.to_record()) for d in self.decisions(name)
+                                if d.by != STAGED_BY]
         if name != MAIN:
             doc["name"] = f"{doc.get('name', 'drill')} ({name})"
         return doc
