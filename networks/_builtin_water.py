@@ -43,8 +43,14 @@ JUNCTIONS_PER_DISTRICT = 250
 BOOST_DISTANCE_M = 3500.0
 WATER_OFFSET = np.array([-4.0, -4.0])
 #: hydraulic design (read only by ``service: {water: pressure_driven}``): pumps lift the
-#: highest customer of their zone to this service head plus a friction allowance
-#: **[check]** against the utility (GB 50282 asks about 28 m at the tap for six storeys)
+#: highest customer of their zone to this service head plus a friction allowance. 28 m is
+#: the least service head at the customer's connection for six storeys of direct supply:
+#: GB 50013-2018 (Code for design of outdoor water supply engineering) art. 3.0.10, 10 m
+#: for one storey, 12 m for two, 4 m more per storey above (12 + 4 x 4 = 28 m); GB
+#: 50282-2016 art. 3.0.3 asks a city's plan to meet the least service head of the storeys
+#: it supplies directly (both quoted in a standard's commentary read at
+#: jianbiaoku.com/webarbs/book/167038/4839877.shtml). A real utility's zone targets may
+#: differ.
 SERVICE_HEAD_M = 28.0
 FRICTION_ALLOWANCE_M = 15.0
 #: the least head of a booster pump (m)

@@ -10,8 +10,11 @@ override each. Sources:
   transformers at their rating ``capacity_mva``;
 - ``required_pressure_m`` = 20 m, ``minimum_pressure_m`` = 0 m: the Wagner, Shamir &
   Marks (1988) pressure-demand relation as used by WNTR (full demand at or above the
-  required pressure, none at or below the minimum) **[check]** the service pressure of
-  the utility's standard (GB 50282 asks about 28 m for six storeys).
+  required pressure, none at or below the minimum) **[check]**: 20 m is no standard's
+  number. China's design rule asks 28 m of service head at the connection for six
+  storeys of direct supply (GB 50013-2018 art. 3.0.10: 10 m for one storey, 12 m for
+  two, +4 m per storey; the built-in city designs to it, ``networks/_builtin_water.py``);
+  set the utility's own figure.
 """
 
 from __future__ import annotations
