@@ -148,7 +148,7 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
                      f"{e(tr('what', lang))}</th><th>{e(tr('effect', lang))}</th></tr>")
         for d, note in zip(eng.decisions, eng.notes, strict=True):
             parts.append(f"<tr><td class='num'>{d.time_h:g} h</td><td>{e(d.by)}</td><td>"
-                         f"{e(d.action.describe())}</td><td>{e(note)}</td></tr>")
+                         f"{e(d.action.describe())}</td><td>{e(note.render(lang))}</td></tr>")
         parts.append("</table>")
     # curves and metrics
     parts.append(f"<h2>{e(tr('curves', lang))}</h2>")
