@@ -108,6 +108,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "served": ("served", "服务率"),
     "flood": ("flood depth", "积水深度"),
     "gust": ("gust", "阵风"),
+    "moment": ("{t:g} h: {what}", "{t:g} 小时：{what}"),
     "lowest_service": ("{t} h: lowest system service {pct} %", "{t} 小时：系统服务率最低 {pct} %"),
     "hour_axis": ("hours since the scenario start", "自情景开始的小时数"),
     "served_axis": ("served fraction", "服务比例"),

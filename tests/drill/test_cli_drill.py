@@ -85,6 +85,7 @@ def test_report_is_self_contained_and_has_every_section(drill_dir):
         assert f">{heading}<" in text, heading
     assert "hold_crews(utility=power, count=1, duration_h=12.0)" in text
     assert "<td>1 power crew(s) held until 18 h</td>" in text  # what it did, in English
+    assert "<figcaption>6 h: fail(" in text  # a map at a decision
     assert "data:image/png;base64," in text and "<svg" in text
     # the branch is drawn beside the drill and the baseline
     assert "no-hold" in text
@@ -101,6 +102,7 @@ def test_report_in_chinese(drill_dir, tmp_path):
                  "已在 W-PS-01 部署发电机，燃料可用 24 小时"):
         assert f"<td>{note}</td>" in text, note
     assert "crew(s)" not in text and "asset(s)" not in text
+    assert "<figcaption>6 小时：fail(" in text and "<td class='num'>6 小时</td>" in text
     # notes are not inputs: the saved drill is the same in either language
     en = yaml.safe_load((drill_dir / "out/drill.yaml").read_text())
     zh = yaml.safe_load((tmp_path / "zh/drill.yaml").read_text())

@@ -37,10 +37,11 @@ class DrillError(InputError):
 
 @dataclass(frozen=True)
 class Moment:
-    """A moment worth a map in the report: the state of a branch when something was done."""
+    """A moment worth a map in the report: the state of a branch when something was done
+    (``label`` rendered in the report's language)."""
 
     branch: str
-    label: str
+    label: str | Message
     snapshot: Snapshot
 
 
@@ -134,7 +135,8 @@ class DrillSession:
         """Apply an inject or decision to the current branch now; return what it did (a
         note: ``str()`` is English, :meth:`~common.i18n.Message.render` the console's)."""
         note = self.engine.apply(action, by=by)
-        self.moments.append(Moment(self.current, f"{self.now:g} h: {action.describe()}",
+        self.moments.append(Moment(self.current, Message("moment", t=self.now,
+                                                         what=action.describe()),
                                    self.engine.snapshot()))
         return note
 
