@@ -282,6 +282,8 @@ class Message:
     """
 
     __slots__ = ("key", "args")
+    key: str
+    args: tuple[tuple[str, Any], ...]
 
     def __init__(self, key: str, /, **args: Any) -> None:
         if key not in CATALOGUE:
@@ -311,7 +313,7 @@ class Message:
         return isinstance(other, Message) and (self.key, self.args) == (other.key, other.args)
 
     def __hash__(self) -> int:
-        return hash((self.key, self.args))
+        return hash(self.key)  # the arguments may be unhashable (an area's record)
 
 
 def _message(key: str, args: tuple[tuple[str, Any], ...]) -> Message:
