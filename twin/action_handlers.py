@@ -3,9 +3,11 @@
 Each handler checks the action against the twin and the state of the run first
 (asset ids exist and are of the right kind, enough crews are free, ...) and raises
 :class:`~twin.actions.ActionError` before changing anything; then it changes the
-state and returns a short note of what it did (for the decision log). Handlers
-run at the moment the engine applies the decision (see the engine's docstring on
-when a decision acts).
+state and returns a short note of what it did (for the decision log). Notes and
+refusals are :class:`~common.i18n.Message` records (a catalogue key with its
+arguments), so the drill shows them in its language; ``str()`` is the English.
+Handlers run at the moment the engine applies the decision (see the engine's
+docstring on when a decision acts).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from common.i18n import Message
 from networks.schema import AssetClass, NetworkKind
 from twin.actions import (
     Action,
@@ -33,6 +36,8 @@ from twin.actions import (
     Refuel,
     ReleaseCrews,
     SetPolicy,
+    did_you_mean,
+    utility_name,
 )
 from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, Twin
 from twin.crews import Crew, CrewStatus
@@ -56,9 +61,10 @@ def lookup(eng: Engine, ids: Sequence[str], where: str) -> np.ndarray:
         i = index.get(a)
         if i is None:
             close = difflib.get_close_matches(a, index.keys(), n=3, cutoff=0.7)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ActionError(f"asset {a!r} does not exist in city '{eng.twin.name}'{hint}",
-                              where=where)
+            msg = (Message("err_no_such_asset_close", asset=a, city=eng.twin.name,
+                           close=", ".join(close)) if close
+                   else Message("err_no_such_asset", asset=a, city=eng.twin.name))
+            raise ActionError(msg, where=where)
         out.append(i)
     return np.asarray(out, dtype=np.int64)
 
@@ -73,18 +79,18 @@ def _road_nodes(eng: Engine, ids: Sequence[str], where: str) -> list[int]:
     t = eng.twin
     for i in idx:
         if t.network[i] != ROADS or t.is_edge[i]:
-            raise ActionError(f"{t.ids[i]!r} is a {_kind(eng, int(i))}, not a road node",
-                              where=where)
+            raise ActionError(Message("err_not_road_node", asset=t.ids[i],
+                                      kind=_kind(eng, int(i))), where=where)
     return [int(i) for i in idx]
 
 
-def _links(eng: Engine, ids: Sequence[str], classes: set[int], what: str,
+def _links(eng: Engine, ids: Sequence[str], classes: set[int], what: Message,
            where: str) -> np.ndarray:
     idx = lookup(eng, ids, where)
     for i in idx:
         if int(eng.twin.asset_class[i]) not in classes:
-            raise ActionError(f"{eng.twin.ids[i]!r} is a {_kind(eng, int(i))}, not {what}",
-                              where=where)
+            raise ActionError(Message("err_wrong_link", asset=eng.twin.ids[i],
+                                      kind=_kind(eng, int(i)), what=what), where=where)
     return idx
 
 
@@ -108,9 +114,7 @@ def _class_mask(eng: Engine, classes: Sequence[str]) -> np.ndarray:
     keep = np.zeros(t.n, dtype=bool)
     for c in classes:
         if c not in names:
-            close = difflib.get_close_matches(c, names, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(names)}"
-            raise ActionError(f"unknown asset class {c!r} ({hint})",
+            raise ActionError(Message("err_unknown_class", value=c, hint=did_you_mean(c, names)),
                               where="fail.asset_classes")
         keep |= t.asset_class == names.index(c)
     return keep
@@ -125,8 +129,8 @@ def _fail_targets(eng: Engine, a: Fail) -> np.ndarray:
         sel &= _class_mask(eng, a.asset_classes)
     idx = np.nonzero(sel)[0].astype(np.int64)
     if not len(idx):
-        raise ActionError(f"the area {a.area.to_record()} holds no assets"
-                          + (" of those classes" if a.asset_classes else ""), where="fail.area")
+        key = "err_area_no_assets_of_classes" if a.asset_classes else "err_area_no_assets"
+        raise ActionError(Message(key, area=a.area.to_record()), where="fail.area")
     return idx
 
 
@@ -137,12 +141,12 @@ def _powered(eng: Engine, ids: Sequence[str]) -> np.ndarray:
     for i in idx:
         sup = t.dep_supplier[t.dep_indptr[i]:t.dep_indptr[i + 1]]
         if not np.any(t.network[sup] == POWER):
-            raise ActionError(f"{t.ids[i]!r} ({_kind(eng, int(i))}) does not depend on power:"
-                              " a generator does nothing there", where="backup_power.assets")
+            raise ActionError(Message("err_no_power_dependency", asset=t.ids[i],
+                                      kind=_kind(eng, int(i))), where="backup_power.assets")
     return idx
 
 
-def fail(eng: Engine, a: Fail) -> str:
+def fail(eng: Engine, a: Fail) -> Message:
     from common.names import DS_INDEX
 
     idx = _fail_targets(eng, a)
@@ -150,8 +154,11 @@ def fail(eng: Engine, a: Fail) -> str:
     worse = int(np.sum(eng.state.damage[idx] < ds))
     eng._damage(idx, np.full(len(idx), ds, np.int8))
     _after_change(eng)
-    return (f"{worse} of {len(idx)} asset(s) now {a.damage_state}"
-            + ("" if worse == len(idx) else f"; {len(idx) - worse} already as bad or worse"))
+    state = Message(f"ds_{a.damage_state}")
+    if worse == len(idx):
+        return Message("note_fail", worse=worse, n=len(idx), state=state)
+    return Message("note_fail_worse", worse=worse, n=len(idx), state=state,
+                   same=len(idx) - worse)
 
 
 def _hold(eng: Engine, k: int, reqs: list, duration_h: float):
@@ -168,27 +175,31 @@ def _hold(eng: Engine, k: int, reqs: list, duration_h: float):
             pool.release(r)
 
 
-def hold_crews(eng: Engine, a: HoldCrews) -> str:
+def hold_crews(eng: Engine, a: HoldCrews) -> Message:
     k = _utility(a.utility)
     total, held = len(_crews_of(eng, k)), eng.held(k)
     if a.count > total - held:
-        raise ActionError(f"{a.count} {a.utility} crews asked, {a.utility} has {total}"
-                          f" ({held} already held)", where="hold_crews.count")
+        raise ActionError(Message("err_too_many_held", count=a.count,
+                                  utility=utility_name(a.utility), total=total, held=held),
+                          where="hold_crews.count")
     pool = eng.crew_res[k]
     reqs = [pool.request(priority=0) for _ in range(a.count)]
     eng.holds[k].extend(reqs)
     eng.env.process(_hold(eng, k, reqs, a.duration_h))
-    return f"{a.count} {a.utility} crew(s) held until {eng.now + a.duration_h:g} h"
+    return Message("note_held", count=a.count, utility=utility_name(a.utility),
+                   until=eng.now + a.duration_h)
 
 
-def release_crews(eng: Engine, a: ReleaseCrews) -> str:
+def release_crews(eng: Engine, a: ReleaseCrews) -> Message:
     k = _utility(a.utility)
     held = eng.held(k)
     if held == 0:
-        raise ActionError(f"no {a.utility} crews are held", where="release_crews")
+        raise ActionError(Message("err_none_held", utility=utility_name(a.utility)),
+                          where="release_crews")
     n = held if a.count is None else a.count
     if n > held:
-        raise ActionError(f"{n} {a.utility} crews to release, only {held} held",
+        raise ActionError(Message("err_release_too_many", count=n,
+                                  utility=utility_name(a.utility), held=held),
                           where="release_crews.count")
     pool = eng.crew_res[k]
     for r in eng.holds[k][:n]:
@@ -198,7 +209,7 @@ def release_crews(eng: Engine, a: ReleaseCrews) -> str:
             r.cancel()  # still waiting for a crew to finish: withdraw the hold
     del eng.holds[k][:n]
     eng._notify()
-    return f"{n} {a.utility} crew(s) released"
+    return Message("note_released", count=n, utility=utility_name(a.utility))
 
 
 def _aid(eng: Engine, k: int, utility: str, count: int, nodes: list[int], after_h: float):
@@ -216,36 +227,38 @@ def _aid(eng: Engine, k: int, utility: str, count: int, nodes: list[int], after_
     eng._notify()
 
 
-def mutual_aid(eng: Engine, a: MutualAid) -> str:
+def mutual_aid(eng: Engine, a: MutualAid) -> Message:
     k = _utility(a.utility)
     nodes = _road_nodes(eng, a.assets, "mutual_aid.assets")
     if eng.now + a.after_h > eng.horizon_h:
-        raise ActionError(f"arrival at {eng.now + a.after_h:g} h is past the horizon "
-                          f"{eng.horizon_h:g} h", where="mutual_aid.after_h")
+        raise ActionError(Message("err_arrival_past_horizon", t=eng.now + a.after_h,
+                                  horizon=eng.horizon_h), where="mutual_aid.after_h")
     eng.env.process(_aid(eng, k, a.utility, a.count, nodes, a.after_h))
-    return (f"{a.count} {a.utility} crew(s) arrive at {eng.now + a.after_h:g} h at "
-            f"{', '.join(a.assets)}")
+    return Message("note_aid", count=a.count, utility=utility_name(a.utility),
+                   t=eng.now + a.after_h, nodes=", ".join(a.assets))
 
 
-def pin(eng: Engine, a: Pin) -> str:
+def pin(eng: Engine, a: Pin) -> Message:
     idx = lookup(eng, a.assets, "pin.assets")
     new = [int(i) for i in idx if int(i) not in eng.pinned]
     if not new:
-        raise ActionError(f"{', '.join(a.assets)} already pinned", where="pin.assets")
+        raise ActionError(Message("err_already_pinned", assets=", ".join(a.assets)),
+                          where="pin.assets")
     eng.pinned.extend(new)
     eng._notify()
     intact = [eng.twin.ids[i] for i in new if eng.state.damage[i] == 0]
-    return (f"{len(new)} asset(s) first in their utility's queue"
-            + (f" ({', '.join(intact)} not damaged now)" if intact else ""))
+    if intact:
+        return Message("note_pinned_intact", n=len(new), intact=", ".join(intact))
+    return Message("note_pinned", n=len(new))
 
 
-def set_policy(eng: Engine, a: SetPolicy) -> str:
+def set_policy(eng: Engine, a: SetPolicy) -> Message:
     if eng.policy.name == a.policy:
-        raise ActionError(f"the repair policy is already {a.policy!r}", where="set_policy")
+        raise ActionError(Message("err_same_policy", policy=a.policy), where="set_policy")
     old = eng.policy.name
     eng.policy = make_policy(a.policy)
     eng._notify()
-    return f"policy {old} -> {a.policy}"
+    return Message("note_policy", old=old, new=a.policy)
 
 
 def _fuel(eng: Engine, idx: np.ndarray, hours: float) -> None:
@@ -256,78 +269,90 @@ def _fuel(eng: Engine, idx: np.ndarray, hours: float) -> None:
     _after_change(eng)
 
 
-def backup_power(eng: Engine, a: BackupPower) -> str:
+def backup_power(eng: Engine, a: BackupPower) -> Message:
     idx = _powered(eng, a.assets)
     eng.generator[idx] = True
     _fuel(eng, idx, a.hours)
-    return f"generator(s) with {a.hours:g} h of fuel at {', '.join(a.assets)}"
+    return Message("note_generator", hours=a.hours, assets=", ".join(a.assets))
 
 
-def refuel(eng: Engine, a: Refuel) -> str:
+def refuel(eng: Engine, a: Refuel) -> Message:
     idx = lookup(eng, a.assets, "refuel.assets")
     none = [eng.twin.ids[i] for i in idx if not eng.generator[i]]
     if none:
-        raise ActionError(f"no generator at {', '.join(none)} (send one with backup_power)",
+        raise ActionError(Message("err_no_generator", assets=", ".join(none)),
                           where="refuel.assets")
     _fuel(eng, idx, a.hours)
-    return f"{a.hours:g} h more fuel at {', '.join(a.assets)}"
+    return Message("note_refuel", hours=a.hours, assets=", ".join(a.assets))
 
 
-def _switch(eng: Engine, idx: np.ndarray, off: bool, what: str, where: str) -> str:
+#: What a switch does, by (what it switches, on or off): the note's key, and the
+#: refusal's key when an asset is already so (off) or was not switched off (on).
+_SWITCH_KEYS = {("road", True): ("note_closed", "err_already_closed"),
+                ("road", False): ("note_reopened", "err_not_closed"),
+                ("power", True): ("note_deenergised", "err_already_deenergised"),
+                ("power", False): ("note_reenergised", "err_not_deenergised")}
+
+
+def _switch(eng: Engine, idx: np.ndarray, off: bool, what: str, where: str) -> Message:
+    note, refusal = _SWITCH_KEYS[what, off]
     st = eng.state
     t = eng.twin
     wrong = [t.ids[i] for i in idx if st.switched_off[i] == off]
     if wrong:
-        state = "already" if off else "not"
-        raise ActionError(f"{', '.join(wrong)} {state} {what} by a decision", where=where)
+        raise ActionError(Message(refusal, assets=", ".join(wrong)), where=where)
     st.switched_off[idx] = off
     if off:
         eng._log(idx[st.damage[idx] == 0], "outage")
     else:
         eng._log(idx[st.up(eng.now)[idx]], "restored")
     _after_change(eng)
-    return f"{len(idx)} asset(s) {what}"
+    return Message(note, n=len(idx))
 
 
-def close_road(eng: Engine, a: CloseRoad) -> str:
-    idx = _links(eng, a.assets, _ROAD_LINKS, "a road segment or bridge", "close_road.assets")
-    return _switch(eng, idx, True, "closed", "close_road.assets")
+_ROAD = Message("what_road_link")
+_LINE = Message("what_power_line")
 
 
-def open_road(eng: Engine, a: OpenRoad) -> str:
-    idx = _links(eng, a.assets, _ROAD_LINKS, "a road segment or bridge", "open_road.assets")
-    return _switch(eng, idx, False, "closed", "open_road.assets").replace("closed", "reopened")
+def close_road(eng: Engine, a: CloseRoad) -> Message:
+    idx = _links(eng, a.assets, _ROAD_LINKS, _ROAD, "close_road.assets")
+    return _switch(eng, idx, True, "road", "close_road.assets")
 
 
-def deenergise(eng: Engine, a: Deenergise) -> str:
-    idx = _links(eng, a.assets, _POWER_LINES, "a power line", "deenergise.assets")
-    return _switch(eng, idx, True, "de-energised", "deenergise.assets")
+def open_road(eng: Engine, a: OpenRoad) -> Message:
+    idx = _links(eng, a.assets, _ROAD_LINKS, _ROAD, "open_road.assets")
+    return _switch(eng, idx, False, "road", "open_road.assets")
 
 
-def reenergise(eng: Engine, a: Reenergise) -> str:
-    idx = _links(eng, a.assets, _POWER_LINES, "a power line", "reenergise.assets")
-    return _switch(eng, idx, False, "de-energised", "reenergise.assets").replace(
-        "de-energised", "re-energised")
+def deenergise(eng: Engine, a: Deenergise) -> Message:
+    idx = _links(eng, a.assets, _POWER_LINES, _LINE, "deenergise.assets")
+    return _switch(eng, idx, True, "power", "deenergise.assets")
 
 
-def preposition(eng: Engine, a: Preposition) -> str:
+def reenergise(eng: Engine, a: Reenergise) -> Message:
+    idx = _links(eng, a.assets, _POWER_LINES, _LINE, "reenergise.assets")
+    return _switch(eng, idx, False, "power", "reenergise.assets")
+
+
+def preposition(eng: Engine, a: Preposition) -> Message:
     k = _utility(a.utility)
     nodes = _road_nodes(eng, a.assets, "preposition.assets")
     if eng.first_damage.triggered:
-        raise ActionError("crews are already out (the first damage has happened): send "
-                          "mutual_aid or pin jobs instead", where="preposition")
+        raise ActionError(Message("err_crews_out"), where="preposition")
     free = [c for c in _crews_of(eng, k) if not c.staged]
     if a.count > len(free):
-        raise ActionError(f"{a.count} {a.utility} crews to stage, {len(free)} not staged yet",
+        raise ActionError(Message("err_too_many_staged", count=a.count,
+                                  utility=utility_name(a.utility), free=len(free)),
                           where="preposition.count")
     for j, c in enumerate(free[:a.count]):
         c.location = nodes[j % len(nodes)]
         c.staged = True
-    return f"{a.count} {a.utility} crew(s) staged at {', '.join(a.assets)}"
+    return Message("note_staged", count=a.count, utility=utility_name(a.utility),
+                   nodes=", ".join(a.assets))
 
 
 #: The dispatch table: action record type -> handler.
-HANDLERS: dict[type[Action], Callable[[Engine, Action], str]] = {
+HANDLERS: dict[type[Action], Callable[[Engine, Action], Message]] = {
     Fail: fail, HoldCrews: hold_crews, ReleaseCrews: release_crews, MutualAid: mutual_aid,
     Pin: pin, SetPolicy: set_policy, BackupPower: backup_power, Refuel: refuel,
     CloseRoad: close_road, OpenRoad: open_road, Deenergise: deenergise,
@@ -342,7 +367,6 @@ class _TwinOnly:
         self.twin = twin
 
 
-_ROAD = "a road segment or bridge"
 #: What can be checked on the twin alone, before a run: asset ids and their kinds.
 STATIC_CHECKS: dict[type[Action], Callable[[Any, Any], object]] = {
     Fail: _fail_targets,
@@ -350,10 +374,8 @@ STATIC_CHECKS: dict[type[Action], Callable[[Any, Any], object]] = {
     Preposition: lambda e, a: _road_nodes(e, a.assets, "preposition.assets"),
     CloseRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "close_road.assets"),
     OpenRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "open_road.assets"),
-    Deenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, "a power line",
-                                    "deenergise.assets"),
-    Reenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, "a power line",
-                                    "reenergise.assets"),
+    Deenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, _LINE, "deenergise.assets"),
+    Reenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, _LINE, "reenergise.assets"),
     BackupPower: lambda e, a: _powered(e, a.assets),
     Refuel: lambda e, a: lookup(e, a.assets, "refuel.assets"),
     Pin: lambda e, a: lookup(e, a.assets, "pin.assets"),

@@ -6,7 +6,9 @@ scenario and a scenario replays a drill. Each record checks what it can on its
 own when it is built (names, counts, hours); the engine checks the rest against
 the twin and the state of the run when it applies it (asset ids, crews
 available). Either way a problem is an :class:`ActionError`, one line naming
-the action and the field.
+the action and the field. Its message is a :class:`~common.i18n.Message` (a key
+of the one catalogue with its arguments): English in ``str()``, the CLI and the
+files; rendered in the console's language by the drill.
 
 The records know nothing of the engine: the engine dispatches them by type
 through a table (:data:`twin.engine.HANDLERS`), and :data:`ACTIONS` maps the
@@ -46,6 +48,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from common.errors import InputError
+from common.i18n import Message
 from common.names import DAMAGE_STATES, NETWORKS
 
 
@@ -57,18 +60,31 @@ def _where(action: str, field_name: str | None = None) -> str:
     return f"{action}.{field_name}" if field_name else action
 
 
+def did_you_mean(value: Any, allowed: Any, *, n: int = 1) -> Message:
+    """The hint of a refused name: the closest allowed one, or all of them."""
+    allowed = [str(a) for a in allowed]
+    close = difflib.get_close_matches(str(value), allowed, n=n)
+    if close:
+        return Message("hint_did_you_mean", close=close[0])
+    return Message("hint_allowed", allowed=", ".join(allowed))
+
+
+def utility_name(utility: str) -> Message:
+    """A utility's name (``power``, ``water``, ``roads``) in a note or message."""
+    return Message(f"net_{utility}")
+
+
 def _utility(action: str, value: Any) -> str:
     if value not in NETWORKS:
-        raise ActionError(f"unknown utility {value!r} (allowed: {', '.join(NETWORKS)})",
-                          where=_where(action, "utility"))
+        raise ActionError(Message("err_unknown_utility", value=value, hint=Message(
+            "hint_allowed", allowed=", ".join(NETWORKS))), where=_where(action, "utility"))
     return str(value)
 
 
 def _count(action: str, value: Any, name: str = "count") -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) \
             or value < 1:
-        raise ActionError(f"must be a whole number >= 1 (got {value!r})",
-                          where=_where(action, name))
+        raise ActionError(Message("err_whole_number", value=value), where=_where(action, name))
     return int(value)
 
 
@@ -76,7 +92,7 @@ def _hours(action: str, value: Any, name: str, *, zero_ok: bool = False) -> floa
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not zero_ok):
         bound = ">= 0" if zero_ok else "> 0"
-        raise ActionError(f"must be a finite number of hours {bound} (got {value!r})",
+        raise ActionError(Message("err_hours", bound=bound, value=value),
                           where=_where(action, name))
     return float(value)
 
@@ -85,10 +101,9 @@ def _ids(action: str, value: Any, *, required: bool = True) -> tuple[str, ...]:
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ActionError(f"must be a list of asset ids (got {value!r})",
-                          where=_where(action, "assets"))
+        raise ActionError(Message("err_asset_ids", value=value), where=_where(action, "assets"))
     if required and not value:
-        raise ActionError("needs at least one asset id", where=_where(action, "assets"))
+        raise ActionError(Message("err_no_asset_ids"), where=_where(action, "assets"))
     return tuple(value)
 
 
@@ -104,24 +119,23 @@ class Area:
     def __post_init__(self) -> None:
         n = self.SIZES.get(self.kind)
         if n is None:
-            raise ActionError(f"unknown area {self.kind!r} (allowed: circle, bbox)",
-                              where="fail.area")
+            raise ActionError(Message("err_area_kind", kind=self.kind), where="fail.area")
         v = self.values
         if len(v) != n or not all(isinstance(x, int | float) and math.isfinite(x) for x in v):
-            raise ActionError(f"{self.kind} needs {n} finite numbers (got {list(v)!r})",
+            raise ActionError(Message("err_area_size", kind=self.kind, n=n, values=list(v)),
                               where="fail.area")
         if (self.kind == "circle" and v[2] <= 0) or (self.kind == "bbox" and (
                 v[0] >= v[2] or v[1] >= v[3])):
-            raise ActionError(f"{self.kind} {list(v)!r} is empty", where="fail.area")
+            raise ActionError(Message("err_area_empty", kind=self.kind, values=list(v)),
+                              where="fail.area")
 
     @classmethod
     def from_record(cls, value: Any) -> Area:
         if not isinstance(value, Mapping) or len(value) != 1:
-            raise ActionError("give one of {circle: [x, y, r]} or {bbox: [xmin, ymin, xmax, "
-                              f"ymax]}} (got {value!r})", where="fail.area")
+            raise ActionError(Message("err_area_record", value=value), where="fail.area")
         (kind, v), = value.items()
         if not isinstance(v, list | tuple):
-            raise ActionError(f"{kind} needs a list of numbers (got {v!r})", where="fail.area")
+            raise ActionError(Message("err_area_numbers", kind=kind, value=v), where="fail.area")
         return cls(str(kind), tuple(v))
 
     def to_record(self) -> dict[str, list[float]]:
@@ -172,13 +186,13 @@ class Fail(Action):
     def __post_init__(self) -> None:
         object.__setattr__(self, "assets", _ids(self.name, self.assets, required=False))
         if bool(self.assets) == (self.area is not None):
-            raise ActionError("give either assets or an area", where=self.name)
+            raise ActionError(Message("err_assets_or_area"), where=self.name)
         if self.damage_state not in DAMAGE_STATES[1:]:
-            raise ActionError(f"unknown damage state {self.damage_state!r} (allowed: "
-                              f"{', '.join(DAMAGE_STATES[1:])})",
-                              where=_where(self.name, "damage_state"))
+            raise ActionError(Message("err_damage_state", value=self.damage_state, hint=Message(
+                "hint_allowed", allowed=", ".join(DAMAGE_STATES[1:]))),
+                where=_where(self.name, "damage_state"))
         if self.asset_classes and self.area is None:
-            raise ActionError("asset_classes filters an area: give an area",
+            raise ActionError(Message("err_classes_need_area"),
                               where=_where(self.name, "asset_classes"))
 
 
@@ -252,9 +266,8 @@ class SetPolicy(Action):
         from twin.policies import POLICIES
 
         if self.policy not in POLICIES:
-            close = difflib.get_close_matches(str(self.policy), list(POLICIES), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(POLICIES)}"
-            raise ActionError(f"unknown policy {self.policy!r} ({hint})",
+            raise ActionError(Message("err_unknown_policy", value=self.policy,
+                                      hint=did_you_mean(self.policy, POLICIES)),
                               where=_where(self.name, "policy"))
 
 
@@ -361,21 +374,21 @@ def action_from_record(record: Mapping[str, Any], *, where: str = "") -> Action:
     name = rec.pop("action", None)
     try:
         if name not in ACTIONS:
-            close = difflib.get_close_matches(str(name), list(ACTIONS), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(ACTIONS)}"
-            raise ActionError(f"unknown action {name!r} ({hint})", where="action")
+            raise ActionError(Message("err_unknown_action", value=name,
+                                      hint=did_you_mean(name, ACTIONS)), where="action")
         cls = ACTIONS[name]
         spec = action_fields(cls)
         for k in rec:
             if k not in spec:
                 close = difflib.get_close_matches(k, list(spec), n=1)
-                hint = (f"did you mean {close[0]!r}?" if close
-                        else f"{name} takes: {', '.join(spec)}")
-                raise ActionError(f"field {k!r} does not apply to {name} ({hint})",
+                hint = (Message("hint_did_you_mean", close=close[0]) if close
+                        else Message("hint_takes", action=name, fields=", ".join(spec)))
+                raise ActionError(Message("err_unknown_field", field=k, action=name, hint=hint),
                                   where=name)
         missing = [k for k, req in spec.items() if req and k not in rec]
         if missing:
-            raise ActionError(f"needs {', '.join(missing)}", where=name)
+            raise ActionError(Message("err_missing_fields", fields=", ".join(missing)),
+                              where=name)
         if "area" in rec:
             rec["area"] = Area.from_record(rec["area"])
         for k in ("assets", "asset_classes"):
@@ -383,7 +396,7 @@ def action_from_record(record: Mapping[str, Any], *, where: str = "") -> Action:
                 rec[k] = tuple(rec[k])
         return cls(**rec)
     except ActionError as e:
-        raise ActionError(str(e), where=where or None) from None
+        raise ActionError(e.text, where=where or None) from None
 
 
 @dataclass(frozen=True)
@@ -405,6 +418,5 @@ class Decision:
         t = record.get("time_h")
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) \
                 or t < 0:
-            raise ActionError(f"time_h must be a finite number of hours >= 0 (got {t!r})",
-                              where=where or None)
+            raise ActionError(Message("err_time_h", value=t), where=where or None)
         return cls(float(t), action_from_record(record, where=where), by)

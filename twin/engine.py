@@ -49,6 +49,7 @@ import numpy as np
 import simpy
 
 from common.errors import InputError
+from common.i18n import Message
 from common.names import SERIES
 from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import AssetModels, sample_damage_states
@@ -161,8 +162,9 @@ class Engine:
             self.env.process(self._hazard(i, f))
         #: every decision applied so far, in order, with its time (the decision log)
         self.decisions: list[Decision] = []
-        #: what each decision did (a short note per entry of ``decisions``)
-        self.notes: list[str] = []
+        #: what each decision did (a short note per entry of ``decisions``; ``str()`` is
+        #: the English, :meth:`~common.i18n.Message.render` another language)
+        self.notes: list[Message] = []
         self._pending = sorted(self._scheduled(config.interventions),
                                key=lambda d: d.time_h)  # stable: same-time keep their order
         self._recompute()
@@ -190,7 +192,7 @@ class Engine:
             try:
                 check_on_twin(self.twin, d.action)
             except InputError as e:
-                raise ActionError(str(e), where=where) from None
+                raise ActionError(e.text, where=where) from None
             out.append(d)
         return out
 
@@ -203,14 +205,12 @@ class Engine:
         decisions on the way. Going back in time or past the horizon is refused."""
         t = self.horizon_h if until is None else until
         if isinstance(t, bool) or not isinstance(t, int | float) or not np.isfinite(t):
-            raise ActionError(f"until must be a finite number of hours (got {t!r})",
-                              where="run")
+            raise ActionError(Message("err_until_not_finite", value=t), where="run")
         t = float(t)
         if t < self.env.now:
-            raise ActionError(f"until={t:g} h is before the current time {self.now:g} h "
-                              "(fork from an earlier time instead)", where="run")
+            raise ActionError(Message("err_until_before_now", t=t, now=self.now), where="run")
         if t > self.horizon_h + 1e-9:
-            raise ActionError(f"until={t:g} h is past the horizon {self.horizon_h:g} h",
+            raise ActionError(Message("err_until_past_horizon", t=t, horizon=self.horizon_h),
                               where="run")
         while self._pending and self._pending[0].time_h <= t:
             d = self._pending.pop(0)
@@ -227,22 +227,22 @@ class Engine:
             nxt = min(nxt, self._pending[0].time_h)
         return float(nxt)
 
-    def apply(self, action: Action, *, by: str = "api") -> str:
+    def apply(self, action: Action, *, by: str = "api") -> Message:
         """Apply ``action`` now, record it in :attr:`decisions`, and return a short note
-        of what it did. A decision that cannot apply raises :class:`ActionError` and
-        changes nothing."""
+        of what it did (``str(note)`` is English; the drill renders it in its language).
+        A decision that cannot apply raises :class:`ActionError` and changes nothing."""
         if not isinstance(action, Action):
-            raise ActionError(f"not an action: {action!r}", where="apply")
+            raise ActionError(Message("err_not_an_action", value=action), where="apply")
         self.run(self.now)  # decisions scheduled for now go first
         return self._apply(action, by)
 
-    def _apply(self, action: Action, by: str) -> str:
+    def _apply(self, action: Action, by: str) -> Message:
         from twin.action_handlers import HANDLERS
 
         try:
             note = HANDLERS[type(action)](self, action)
         except ActionError as e:
-            raise ActionError(f"at {self.now:g} h: {e}") from None
+            raise ActionError(Message("at_time", t=self.now, text=e.text)) from None
         self.decisions.append(Decision(self.now, action, by))
         self.notes.append(note)
         return note
@@ -254,8 +254,7 @@ class Engine:
         after ``at`` stay scheduled in the fork; continue it with other decisions."""
         at = self.now if at is None else float(at)
         if not 0 <= at <= self.now:
-            raise ActionError(f"can fork only between 0 and now ({self.now:g} h), not at "
-                              f"{at:g} h", where="fork")
+            raise ActionError(Message("err_fork_time", now=self.now, t=at), where="fork")
         return self.replayed(at, (*self.decisions, *self._pending))
 
     def replayed(self, at: float, log: Sequence[Decision]) -> Engine:
@@ -282,19 +281,19 @@ class Engine:
         return tuple(self._pending)
 
     # the planner's classic moves, as calls (each builds a record and applies it)
-    def fail(self, asset_id: str, damage_state: str = "complete") -> str:
+    def fail(self, asset_id: str, damage_state: str = "complete") -> Message:
         """Damage an asset now (a planner's injected event)."""
         return self.apply(Fail((asset_id,), damage_state))
 
-    def hold_crews(self, utility: str, count: int, duration_h: float) -> str:
+    def hold_crews(self, utility: str, count: int, duration_h: float) -> Message:
         """Hold ``count`` crews of a utility back for ``duration_h`` from now."""
         return self.apply(HoldCrews(utility, count, duration_h))
 
-    def backup_power(self, asset_ids: Sequence[str], hours: float) -> str:
+    def backup_power(self, asset_ids: Sequence[str], hours: float) -> Message:
         """Stage generators: each asset may run ``hours`` more without grid power."""
         return self.apply(BackupPower(tuple(asset_ids), hours))
 
-    def preposition(self, utility: str, count: int, road_nodes: Sequence[str]) -> str:
+    def preposition(self, utility: str, count: int, road_nodes: Sequence[str]) -> Message:
         """Stage crews at road nodes before the hazard (:class:`~twin.actions.Preposition`)."""
         return self.apply(Preposition(utility, count, tuple(road_nodes)))
 

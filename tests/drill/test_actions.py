@@ -229,8 +229,8 @@ def test_fail_an_area_by_class_and_report_what_changed(engine):
                           damage_state="moderate"))
     dmg = {eng.twin.ids[i] for i in np.nonzero(eng.state.damage)[0]}
     assert dmg and all(eng.twin.ids[i].startswith("P") for i in np.nonzero(eng.state.damage)[0])
-    assert note.startswith(f"{len(dmg)} of {len(dmg)} asset(s) now moderate")
-    assert eng.fail(sorted(dmg)[0], "slight").endswith("1 already as bad or worse")
+    assert str(note).startswith(f"{len(dmg)} of {len(dmg)} asset(s) now moderate")
+    assert str(eng.fail(sorted(dmg)[0], "slight")).endswith("1 already as bad or worse")
 
 
 def test_preposition_only_before_the_first_damage(engine):
@@ -248,4 +248,4 @@ def test_every_decision_is_logged_with_its_time(engine):
     eng.apply(Pin(("P2",)), by="facilitator")
     assert [(d.time_h, d.action.name, d.by) for d in eng.decisions] == [
         (6.0, "hold_crews", "api"), (8.5, "pin", "facilitator")]
-    assert len(eng.notes) == 2 and "held until 10 h" in eng.notes[0]
+    assert len(eng.notes) == 2 and "held until 10 h" in str(eng.notes[0])

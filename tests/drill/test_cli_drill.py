@@ -84,6 +84,8 @@ def test_report_is_self_contained_and_has_every_section(drill_dir):
                     "Maps at key moments", "What each decision changed", "Weak points (N-1)"):
         assert f">{heading}<" in text, heading
     assert "hold_crews(utility=power, count=1, duration_h=12.0)" in text
+    assert "<td>1 power crew(s) held until 18 h</td>" in text  # what it did, in English
+    assert "<figcaption>6 h: fail(" in text  # a map at a decision
     assert "data:image/png;base64," in text and "<svg" in text
     # the branch is drawn beside the drill and the baseline
     assert "no-hold" in text
@@ -95,12 +97,24 @@ def test_report_in_chinese(drill_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     text = (tmp_path / "zh/report.html").read_text(encoding="utf-8")
     assert "演练总结报告" in text and "薄弱环节（N-1）" in text and "lang='zh-CN'" in text
+    # what each decision did, in Chinese too (the notes are catalogue messages)
+    for note in ("1 个设施中 1 个现为中度损坏", "1 支电力抢修队待命至 18 小时",
+                 "已在 W-PS-01 部署发电机，燃料可用 24 小时"):
+        assert f"<td>{note}</td>" in text, note
+    assert "crew(s)" not in text and "asset(s)" not in text
+    assert "<figcaption>6 小时：fail(" in text and "<td class='num'>6 小时</td>" in text
+    # notes are not inputs: the saved drill is the same in either language
+    en = yaml.safe_load((drill_dir / "out/drill.yaml").read_text())
+    zh = yaml.safe_load((tmp_path / "zh/drill.yaml").read_text())
+    assert zh["interventions"] == en["interventions"]
+    assert {k: v for k, v in zh.items() if k != "realizations"} == {
+        k: v for k, v in en.items() if k != "realizations"}
 
 
 def test_i18n_catalogue_is_complete():
     from twin.drill.i18n import CATALOGUE, tr
 
-    for key, (en, zh) in CATALOGUE.items():
+    for key, (en, zh) in CATALOGUE.items():  # see also tests/drill/test_i18n.py
         assert en and zh, key
         assert en.count("{") == zh.count("{"), key
     assert tr("people_hours", "zh", net=tr("power", "zh")) == "电力中断人·小时"

@@ -47,11 +47,14 @@ def api(base, path, body=None):
 
 
 @pytest.fixture
-def console(tmp_path):
+def console(tmp_path, request):
+    """A console server (``--lang`` from an indirect parameter, default English)."""
+    lang = getattr(request, "param", "en")
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(SCENARIO))
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "drill", tmp_path / "s.yaml",
-                             "--port", str(port), "--no-browser", "--out", tmp_path / "out"],
+                             "--port", str(port), "--no-browser", "--out", tmp_path / "out",
+                             "--lang", lang],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -99,6 +102,37 @@ def test_api_refuses_with_one_line(console):
     assert code == 400 and "unknown action 'teleport'" in body["error"]
 
 
+@pytest.mark.parametrize("console", ["zh"], indirect=True)
+def test_console_in_chinese_notes_and_refusals(console):
+    """With --lang zh the decision log's notes and the refusals are Chinese; what is saved
+    (the decisions) is the same as in English."""
+    base, _ = console
+    code, body = api(base, "/api/act", {"action": "hold_crews", "utility": "water",
+                                        "count": 99, "duration_h": 12})
+    assert code == 400 and body["error"] == (
+        "0 小时：hold_crews.count: 要求 99 支供水抢修队，供水共有 1 支（已待命 0 支）")
+    code, body = api(base, "/api/advance", {"hours": 5})
+    assert code == 200
+    code, body = api(base, "/api/act", {"action": "fail", "assets": ["W-WTP-1"],
+                                        "damage_state": "extensive"})
+    assert code == 200 and body["note"] == "1 个设施中 1 个现为严重损坏"
+    code, body = api(base, "/api/act", {"action": "hold_crews", "utility": "power",
+                                        "count": 1, "duration_h": 12})
+    assert code == 200 and body["note"] == "1 支电力抢修队待命至 17 小时"
+    code, state = api(base, "/api/state")
+    assert [(x["what"].split("(")[0], x["note"]) for x in state["log"]] == [
+        ("fail", "1 个设施中 1 个现为严重损坏"), ("hold_crews", "1 支电力抢修队待命至 17 小时")]
+    code, body = api(base, "/api/advance", {"to": 2})
+    assert code == 400 and body["error"] == (
+        "run: until=2 小时早于当前时间 5 小时（请从更早的时间创建分支）")
+    code, body = api(base, "/api/act", {"action": "fail", "assets": ["W-WTP-9"]})
+    assert code == 400 and "不存在设施 'W-WTP-9'（是否指 W-WTP-1" in body["error"]
+    code, body = api(base, "/api/act", {"action": "teleport"})
+    assert code == 400 and body["error"].startswith("console: action: 未知的行动 'teleport'（")
+    code, body = api(base, "/api/switch", {"name": "nope"})
+    assert code == 400 and body["error"] == "未知的分支 'nope'（现有分支：main）"
+
+
 def test_port_in_use_is_one_line(tmp_path):
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(SCENARIO))
     with socket.socket() as s:
@@ -112,16 +146,18 @@ def test_port_in_use_is_one_line(tmp_path):
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
 
 
-@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                    reason="chromium / chromedriver binary not installed "
-                           "(apt-get install chromium chromium-driver)")
-def test_console_drives_a_drill_in_headless_chromium(console):
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="chromium / chromedriver binary not installed (apt-get install chromium "
+           "chromium-driver)")
+
+
+def chromium():
+    """A headless Chromium that keeps the page's console log."""
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.support.ui import Select
 
-    base, tmp_path = console
     opts = Options()
     opts.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -129,14 +165,26 @@ def test_console_drives_a_drill_in_headless_chromium(console):
                  "--window-size=1400,900"):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
+
+def waiter(d):
     def wait(cond, what, timeout=120):
         for _ in range(int(timeout * 10)):
             if d.execute_script(f"return {cond}"):
                 return
             time.sleep(0.1)
         pytest.fail(f"{what}: " + d.find_element("id", "error").text)
+    return wait
+
+
+@NEEDS_CHROMIUM
+def test_console_drives_a_drill_in_headless_chromium(console):
+    from selenium.webdriver.support.ui import Select
+
+    base, tmp_path = console
+    d = chromium()
+    wait = waiter(d)
 
     def click(id_):
         before = d.execute_script("return document.body.dataset.time")
@@ -212,6 +260,45 @@ def test_console_drives_a_drill_in_headless_chromium(console):
         out = tmp_path / "out"
         assert (out / "drill.yaml").is_file() and (out / "run" / "curves.parquet").is_file()
         # no script error, no failed load; the one refused decision was answered 400 on purpose
+        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and not (
+            "/api/act" in e["message"] and "400 (Bad Request)" in e["message"])]
+        assert not errors, errors
+    finally:
+        d.quit()
+
+
+@NEEDS_CHROMIUM
+@pytest.mark.parametrize("console", ["zh"], indirect=True)
+def test_console_in_chinese_shows_a_chinese_note_in_the_decision_log(console):
+    from selenium.webdriver.support.ui import Select
+
+    base, _ = console
+    d = chromium()
+    wait = waiter(d)
+    try:
+        d.get(base + "/")
+        wait("document.body.dataset.ready === '1'", "console not ready")
+        assert "演练：console drill" in d.find_element("id", "title").text
+        d.find_element("id", "plus6").click()
+        wait("document.body.dataset.time === '6'", "+6 h")
+        Select(d.find_element("id", "action")).select_by_value("fail")
+        f = d.find_element("id", "fields")
+        f.clear()
+        f.send_keys('{"assets": ["W-WTP-1"], "damage_state": "complete"}')
+        d.find_element("id", "apply").click()
+        wait("document.querySelectorAll('#log tr').length === 2", "fail not logged")
+        row = [c.text for c in d.find_elements("css selector", "#log tr:last-child td")]
+        assert row[-1] == "1 个设施中 1 个现为完全损坏", row
+        assert d.find_element("id", "note").text == "1 个设施中 1 个现为完全损坏"
+        # a refused decision: its message in Chinese, the log unchanged
+        Select(d.find_element("id", "action")).select_by_value("hold_crews")
+        f.clear()
+        f.send_keys('{"utility": "water", "count": 5, "duration_h": 24}')
+        d.find_element("id", "apply").click()
+        wait("document.getElementById('error').textContent.includes('要求 5 支供水抢修队')",
+             "no Chinese error shown")
+        assert d.find_element("id", "error").text.startswith("错误: 6 小时：hold_crews.count: ")
+        assert d.execute_script("return document.querySelectorAll('#log tr').length") == 2
         errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and not (
             "/api/act" in e["message"] and "400 (Bad Request)" in e["message"])]
         assert not errors, errors

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from common.names import NETWORKS, SERIES
-from twin.drill.i18n import tr
+from twin.drill.i18n import render, tr
 from twin.drill.session import MAIN, DrillSession
 from twin.drill.weak_points import WeakPoint
 
@@ -147,8 +147,9 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
                      f"{e(tr('time', lang))}</th><th>{e(tr('by', lang))}</th><th>"
                      f"{e(tr('what', lang))}</th><th>{e(tr('effect', lang))}</th></tr>")
         for d, note in zip(eng.decisions, eng.notes, strict=True):
-            parts.append(f"<tr><td class='num'>{d.time_h:g} h</td><td>{e(d.by)}</td><td>"
-                         f"{e(d.action.describe())}</td><td>{e(note)}</td></tr>")
+            parts.append(f"<tr><td class='num'>{e(tr('hours', lang, h=f'{d.time_h:g}'))}</td>"
+                         f"<td>{e(d.by)}</td><td>"
+                         f"{e(d.action.describe())}</td><td>{e(note.render(lang))}</td></tr>")
         parts.append("</table>")
     # curves and metrics
     parts.append(f"<h2>{e(tr('curves', lang))}</h2>")
@@ -180,9 +181,10 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
     if worst is not None:
         moments.append(worst)
     for m in moments:
-        fig = map_figure(session, m.snapshot, f"[{m.branch}] {m.label}")
-        parts.append(f"<figure><img alt='{e(m.label)}' src='{_png(fig)}' width='340'>"
-                     f"<figcaption>{e(m.label)}</figcaption></figure>")
+        label = render(m.label, lang)
+        fig = map_figure(session, m.snapshot, f"[{m.branch}] {label}")
+        parts.append(f"<figure><img alt='{e(label)}' src='{_png(fig)}' width='340'>"
+                     f"<figcaption>{e(label)}</figcaption></figure>")
         plt.close(fig)
     parts.append("</div>")
     # decision effects
@@ -194,7 +196,8 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
                      f"{e(tr('saved', lang))}</th></tr>")
         for ef in effects:
             q = np.quantile(ef.saved, [0.5, 0.05, 0.95])
-            parts.append(f"<tr><td class='num'>{ef.time_h:g} h</td><td>{e(ef.by)}</td>"
+            parts.append(f"<tr><td class='num'>{e(tr('hours', lang, h=f'{ef.time_h:g}'))}</td>"
+                         f"<td>{e(ef.by)}</td>"
                          f"<td>{e(ef.label)}</td>"
                          f"<td class='num'>{_fmt(q[0])} ({_fmt(q[1])}–{_fmt(q[2])})</td></tr>")
         parts.append("</table>")

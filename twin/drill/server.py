@@ -21,7 +21,8 @@ route             method  what
 ``/replay.html``  GET     the 3D replay of the drill (``viz.html``), once written
 ================  ======  ===================================================
 
-A refused step answers 400 with ``{"error": "<one line>"}``; the page shows it.
+A refused step answers 400 with ``{"error": "<one line>"}`` (in the ``--lang``
+language, as the decision notes); the page shows it.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
             try:
                 return JSONResponse(await run_in_threadpool(work))
             except InputError as e:
-                return JSONResponse({"error": str(e)}, 400)
+                return JSONResponse({"error": e.render(lang)}, 400)
         return endpoint
 
     def advance(body: dict) -> dict:
@@ -91,15 +92,15 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
             session.advance_to(body["to"])
         else:
             session.advance(body.get("hours", 1))
-        return view.state(session)
+        return view.state(session, lang=lang)
 
     def branch(body: dict) -> dict:
         session.branch(body.get("name"), undo=body.get("undo") or (), at=body.get("at_h"))
-        return view.state(session)
+        return view.state(session, lang=lang)
 
     def switch(body: dict) -> dict:
         session.switch(body.get("name"))
-        return view.state(session)
+        return view.state(session, lang=lang)
 
     def finish(body: dict) -> dict:
         from twin.drill.outputs import write_drill
@@ -113,8 +114,8 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
 
         write_html(RunData.from_dir(out / "run"), out / "replay.html", realization=0)
         written["replay"] = out / "replay.html"
-        return {**view.state(session), "report": "/report.html", "replay": "/replay.html",
-                "out": str(out)}
+        return {**view.state(session, lang=lang), "report": "/report.html",
+                "replay": "/replay.html", "out": str(out)}
 
     async def index(request: Request) -> Response:
         return HTMLResponse(page)
@@ -139,12 +140,12 @@ def build_app(session: DrillSession, *, out: Path, lang: str = "en", workers: in
         body = dict(body)
         by = str(body.pop("by", "facilitator"))
         note = session.act(action_from_record(body, where="console"), by=by)
-        return {**view.state(session), "note": note}
+        return {**view.state(session, lang=lang), "note": note.render(lang)}
 
     app = Starlette(routes=[
         Route("/", index),
         Route("/api/geometry", guarded(lambda b: view.geometry(session))),
-        Route("/api/state", guarded(lambda b: view.state(session))),
+        Route("/api/state", guarded(lambda b: view.state(session, lang=lang))),
         Route("/api/advance", guarded(advance), methods=["POST"]),
         Route("/api/act", guarded(act_body), methods=["POST"]),
         Route("/api/branch", guarded(branch), methods=["POST"]),

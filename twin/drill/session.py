@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from common.errors import InputError
+from common.i18n import Message
 from twin.actions import Action, Decision
 from twin.engine import Engine, Snapshot
 from twin.recorder import RealizationResult
@@ -37,10 +38,11 @@ class DrillError(InputError):
 
 @dataclass(frozen=True)
 class Moment:
-    """A moment worth a map in the report: the state of a branch when something was done."""
+    """A moment worth a map in the report: the state of a branch when something was done
+    (``label`` rendered in the report's language)."""
 
     branch: str
-    label: str
+    label: str | Message
     snapshot: Snapshot
 
 
@@ -96,14 +98,14 @@ class DrillSession:
         """Advance the current branch by ``hours`` (clipped at the horizon)."""
         if isinstance(hours, bool) or not isinstance(hours, int | float) \
                 or not math.isfinite(hours) or hours <= 0:
-            raise DrillError(f"advance_h must be a finite number of hours > 0 (got {hours!r})")
+            raise DrillError(Message("err_advance_h", value=hours))
         self._not_at_end()
         self.engine.run(min(self.now + float(hours), self.engine.horizon_h))
 
     def _not_at_end(self) -> None:
         if self.now >= self.engine.horizon_h:
-            raise DrillError(f"branch {self.current!r} is at the horizon "
-                             f"({self.engine.horizon_h:g} h): fork from an earlier time")
+            raise DrillError(Message("err_branch_at_end", branch=self.current,
+                                     horizon=self.engine.horizon_h))
 
     def advance_to(self, t: float | str) -> None:
         """Advance the current branch to ``t`` hours, or to the horizon with ``"end"``."""
@@ -111,7 +113,7 @@ class DrillSession:
             self.engine.run()
             return
         if isinstance(t, bool) or not isinstance(t, int | float):
-            raise DrillError(f"advance_to takes hours or 'end' (got {t!r})")
+            raise DrillError(Message("err_advance_to", value=t))
         self.engine.run(float(t))
 
     def next_event(self) -> None:
@@ -130,10 +132,12 @@ class DrillSession:
             eng.run()
 
     # ------------------------------------------------------------------ decisions
-    def act(self, action: Action, *, by: str = "facilitator") -> str:
-        """Apply an inject or decision to the current branch now; return what it did."""
+    def act(self, action: Action, *, by: str = "facilitator") -> Message:
+        """Apply an inject or decision to the current branch now; return what it did (a
+        note: ``str()`` is English, :meth:`~common.i18n.Message.render` the console's)."""
         note = self.engine.apply(action, by=by)
-        self.moments.append(Moment(self.current, f"{self.now:g} h: {action.describe()}",
+        self.moments.append(Moment(self.current, Message("moment", t=self.now,
+                                                         what=action.describe()),
                                    self.engine.snapshot()))
         return note
 
@@ -143,12 +147,13 @@ class DrillSession:
         from twin.actions import ACTIONS
 
         if not isinstance(name, str) or not name.strip() or name in self.branches:
-            raise DrillError(f"branch name {name!r} is empty or taken "
-                             f"(branches: {', '.join(self.branches)})")
+            raise DrillError(Message("err_branch_name", name=name,
+                                     branches=", ".join(self.branches)))
         undo = tuple(undo)
         bad = [u for u in undo if u not in ACTIONS]
         if bad:
-            raise DrillError(f"undo: unknown action {bad[0]!r} (allowed: {', '.join(ACTIONS)})")
+            raise DrillError(Message("err_undo_unknown", value=bad[0], hint=Message(
+                "hint_allowed", allowed=", ".join(ACTIONS))))
         src = self.engine
         t = src.now if at is None else at
         if not undo:
@@ -156,8 +161,8 @@ class DrillSession:
         else:
             found = [d for d in src.decisions if d.action.name in undo and d.by not in PRESET_BY]
             if not found:
-                raise DrillError(f"undo: no {', '.join(undo)} decision was taken in branch "
-                                 f"{self.current!r}")
+                raise DrillError(Message("err_undo_none", actions=", ".join(undo),
+                                         branch=self.current))
             eng = _fork_without(src, t, lambda d: not (d.action.name in undo
                                                        and d.by not in PRESET_BY))
         self.branches[name] = eng
@@ -167,7 +172,8 @@ class DrillSession:
     def switch(self, name: str) -> None:
         """Make branch ``name`` current."""
         if name not in self.branches:
-            raise DrillError(f"unknown branch {name!r} (branches: {', '.join(self.branches)})")
+            raise DrillError(Message("err_unknown_branch", name=name,
+                                     branches=", ".join(self.branches)))
         self.current = name
 
     # ------------------------------------------------------------------ results

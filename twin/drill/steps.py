@@ -83,7 +83,10 @@ def read_steps(path: Path | str) -> list[dict[str, Any]]:
 
 def run_steps(session: DrillSession, steps: list[dict[str, Any]], *, source: str = "steps",
               on_step: Callable[[int, str], None] | None = None) -> None:
-    """Carry out the steps in order; the first that fails raises, naming its index."""
+    """Carry out the steps in order; the first that fails raises, naming its index.
+
+    ``on_step(i, note)`` gets the English note of each step (the CLI's progress line).
+    """
     for i, st in enumerate(steps):
         (key, value), = st.items()
         where = f"{source}: steps.{i}"
@@ -94,8 +97,8 @@ def run_steps(session: DrillSession, steps: list[dict[str, Any]], *, source: str
             else:
                 if not isinstance(value, dict):
                     raise StepsError(f"{key} takes a mapping of its fields (got {value!r})")
-                note = session.act(action_from_record({"action": key, **value}))
+                note = str(session.act(action_from_record({"action": key, **value})))
         except InputError as e:
-            raise StepsError(str(e), where=where) from None
+            raise StepsError(e.text, where=where) from None
         if on_step is not None:
             on_step(i, note)

@@ -90,7 +90,7 @@ def _curve(res) -> dict[str, Any]:
             **{s: np.round(res.served[:, k], 5).tolist() for k, s in enumerate(SERIES)}}
 
 
-def state(session: DrillSession, *, max_rows: int = 150) -> dict[str, Any]:
+def state(session: DrillSession, *, lang: str = "en", max_rows: int = 150) -> dict[str, Any]:
     """The console's view of the current branch now (see module docstring)."""
     eng = session.engine
     t = eng.twin
@@ -126,7 +126,7 @@ def state(session: DrillSession, *, max_rows: int = 150) -> dict[str, Any]:
     for name, br in session.branches.items():
         for d, note in zip(br.decisions, br.notes, strict=True):
             log.append({"branch": name, "t_h": d.time_h, "by": d.by,
-                        "what": d.action.describe(), "note": note})
+                        "what": d.action.describe(), "note": note.render(lang)})
     return {
         "clock": _clock(session, now), "horizon_h": eng.horizon_h,
         "at_end": now >= eng.horizon_h - 1e-9, "served": snap.served,
