@@ -27,7 +27,10 @@ key                            meaning
 ``t0_utc``                     optional () str, the UTC time of scenario t = 0 (ISO 8601)
 ``block_xy``                   optional (b, 2) float64, where each population block lives
 ``block_population``           (b,) float64 people per block
-``block_nodes``                (b, 3) int32, component serving the block: power, water, road
+``block_nodes``                (b, k) int32, component of each network kind serving the
+                               block (k = len(common.names.NETWORKS), in that order; -1:
+                               the kind does not serve it; files of three-kind versions
+                               have k = 3 and are padded with -1 when read)
 ``svc__<array>``               the twin's static arrays the service kernel reads
                                (:data:`SERVICE_ARRAYS`), present with the blocks
 =============================  ==============================================================
@@ -44,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import InputError
+from common.names import NETWORKS
 
 #: the file name inside a run directory
 FILE = "replay.npz"
@@ -77,6 +81,10 @@ def grid_keys(measure: str) -> tuple[str, str, str]:
     return f"{k}__values", f"{k}__times_h", f"{k}__transform"
 
 
+#: ``block_nodes`` columns of replay files written before gas and telecom were kinds
+THREE_KIND_COLUMNS = 3
+
+
 def service_key(name: str) -> str:
     """Key of one service-kernel array."""
     return f"svc__{name}"
@@ -90,6 +98,12 @@ def load(path: Path | str) -> dict[str, np.ndarray]:
             if not hasattr(z, "files"):
                 raise ReplayFileError("is a single array, not a replay bundle", where=str(path))
             arrays = {k: z[k] for k in z.files}
+        bn = arrays.get("block_nodes")
+        if bn is not None and bn.ndim == 2 and bn.shape[1] == THREE_KIND_COLUMNS:
+            # a file of the three-kind versions (power, water, roads): the later kinds
+            # serve no block
+            arrays["block_nodes"] = np.pad(bn, ((0, 0), (0, len(NETWORKS) - bn.shape[1])),
+                                           constant_values=-1)
     except ReplayFileError:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile,
@@ -151,10 +165,11 @@ def check(a: dict[str, np.ndarray], *, where: str) -> None:
         for k in BLOCK_KEYS:
             if k not in a:
                 raise bad(k, "is missing while 'block_population' is present")
-        if a["block_xy"].shape != (b, 2) or a["block_nodes"].shape != (b, 3):
-            raise bad("block_nodes", f"must be ({b}, 3) with 'block_xy' ({b}, 2)")
-        if b and (a["block_nodes"].min() < 0 or a["block_nodes"].max() >= n):
-            raise bad("block_nodes", f"must be component indices in 0..{n - 1}")
+        k = len(NETWORKS)
+        if a["block_xy"].shape != (b, 2) or a["block_nodes"].shape != (b, k):
+            raise bad("block_nodes", f"must be ({b}, {k}) with 'block_xy' ({b}, 2)")
+        if b and (a["block_nodes"].min() < -1 or a["block_nodes"].max() >= n):
+            raise bad("block_nodes", f"must be component indices in 0..{n - 1} (or -1)")
         for name in (*SERVICE_ARRAYS, SERVICE_PRIMARY):
             if service_key(name) not in a:
                 raise bad(service_key(name), "is missing while population blocks are present")

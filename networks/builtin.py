@@ -116,9 +116,8 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
         x_m=blocks.xy[:, 0] + ox,
         y_m=blocks.xy[:, 1] + oy,
         population=blocks.population.copy(),
-        power_node=power.block_load,
-        water_node=water.block_junction,
-        road_node=road_ids[blocks.road_node],
+        nodes={NetworkKind.POWER: power.block_load, NetworkKind.WATER: water.block_junction,
+               NetworkKind.ROADS: road_ids[blocks.road_node]},
     )
     terrain = _terrain(grid, ox, oy)
     meta = {

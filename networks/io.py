@@ -12,9 +12,20 @@ water_nodes        Point       id, asset_class
 water_edges        LineString  id, asset_class, from_id, to_id
 road_nodes         Point       id, asset_class
 road_edges         LineString  id, asset_class, from_id, to_id
+gas_nodes          Point       id, asset_class                    (optional)
+gas_edges          LineString  id, asset_class, from_id, to_id    (optional)
+telecom_nodes      Point       id, asset_class                    (optional)
+telecom_edges      LineString  id, asset_class, from_id, to_id    (optional)
 dependencies       (none)      dependent, supplier, kind   (optional)
-population         Point       id, population [, power_node, water_node, road_node]
+population         Point       id, population [, power_node, water_node, road_node,
+                               gas_node, telecom_node]
 =================  ==========  =====================================================
+
+The layers of each network kind are named in :data:`networks.kinds.KINDS`; the
+built-in kinds' layers (power, water, roads) are in every file, the others only in
+cities that have them. An empty layer is a kind the city does not have. A block's
+node of a kind, when its column is absent, is the nearest consumer node of that
+kind; an empty cell means the kind does not serve the block.
 
 Any projected CRS works; a geographic CRS (lon/lat) is reprojected to its UTM
 zone; a layer without a CRS is an error. Shapefile's 10-character column names
@@ -38,18 +49,17 @@ import pandas as pd
 
 from common.errors import NetworkError
 from networks.interdependencies import proximity_dependencies
+from networks.kinds import KINDS, kind_spec
 from networks.model import Dependency, LifelineNetwork, PopulationBlocks, Terrain
 from networks.schema import CLASS_SPECS, AssetClass, DependencyKind, NetworkKind
 from networks.validate import validate_network
 
-LAYERS = {
-    NetworkKind.POWER: ("power_nodes", "power_edges"),
-    NetworkKind.WATER: ("water_nodes", "water_edges"),
-    NetworkKind.ROADS: ("road_nodes", "road_edges"),
-}
+LAYERS = {k.kind: (k.node_layer, k.edge_layer) for k in KINDS}
+#: kinds whose layers every city file has (a file from before gas and telecom, too)
+IN_EVERY_FILE = (NetworkKind.POWER, NetworkKind.WATER, NetworkKind.ROADS)
 _ALL_FIELDS = sorted({f.name for s in CLASS_SPECS.values() for f in s.fields}
-                     | {"asset_class", "from_id", "to_id", "population", "power_node",
-                        "water_node", "road_node", "dependent", "supplier"})
+                     | {"asset_class", "from_id", "to_id", "population", "dependent",
+                        "supplier"} | {k.block_column for k in KINDS})
 
 
 def _layer_sources(path: Path) -> dict[str, Path | tuple[Path, str]]:
@@ -147,11 +157,16 @@ def load_city(path: Path | str, *, dem: Path | str | None = None,
         raise NetworkError("city file not found", where=str(path))
     where = str(path)
     sources = _layer_sources(path)
-    needed = [n for pair in LAYERS.values() for n in pair]
+    needed = [n for k in IN_EVERY_FILE for n in LAYERS[k]]
     missing = [n for n in needed if n not in sources]
     if missing:
         raise NetworkError(f"missing layer(s) {missing} (found: {sorted(sources)})", where=where)
-    gdfs = {n: _fix_shapefile_names(_read(sources[n], n)) for n in needed}
+    kinds = [k for k, pair in LAYERS.items() if k in IN_EVERY_FILE or pair[0] in sources]
+    for k in kinds:
+        if LAYERS[k][0] in sources and LAYERS[k][1] not in sources:
+            raise NetworkError(f"layer '{LAYERS[k][0]}' has no '{LAYERS[k][1]}' beside it",
+                               where=where)
+    gdfs = {n: _fix_shapefile_names(_read(sources[n], n)) for k in kinds for n in LAYERS[k]}
     if "population" in sources:
         gdfs["population"] = _fix_shapefile_names(_read(sources["population"], "population"))
     crs = _target_crs({k: v for k, v in gdfs.items() if isinstance(v, gpd.GeoDataFrame)}, where)
@@ -159,7 +174,8 @@ def load_city(path: Path | str, *, dem: Path | str | None = None,
             for k, v in gdfs.items()}
 
     graphs: dict[NetworkKind, nx.Graph] = {}
-    for kind, (nl, el) in LAYERS.items():
+    for kind in kinds:
+        nl, el = LAYERS[kind]
         g = nx.Graph()
         nodes = gdfs[nl]
         for col in ("id", "asset_class"):
@@ -281,27 +297,26 @@ def _population(gdf, graphs, where: str) -> PopulationBlocks | None:
         raise NetworkError("layer 'population' has no 'population' column", where=where)
     x = gdf.geometry.x.to_numpy()
     y = gdf.geometry.y.to_numpy()
-    cols = {}
-    for col, kind, classes in (
-        ("power_node", NetworkKind.POWER, (AssetClass.POWER_LOAD,)),
-        ("water_node", NetworkKind.WATER, (AssetClass.JUNCTION,)),
-        ("road_node", NetworkKind.ROADS, (AssetClass.INTERSECTION, AssetClass.DEPOT)),
-    ):
+    nodes = {}
+    for k in KINDS:
+        g = graphs.get(k.kind)
+        col = k.block_column
         if col in gdf.columns:
-            cols[col] = gdf[col].astype(str).to_numpy()
+            nodes[k.kind] = gdf[col].fillna("").astype(str).to_numpy(dtype=object)
             continue
-        ids = [n for n, a in graphs[kind].nodes(data=True) if AssetClass(a["asset_class"])
-               in classes]
+        if g is None or g.number_of_nodes() == 0:
+            continue  # a kind the city does not have serves no block
+        classes = k.consumer_classes()
+        ids = [n for n, a in g.nodes(data=True) if AssetClass(a["asset_class"]) in classes]
         if not ids:
-            raise NetworkError(f"population blocks need {col} but the {kind.value} network has "
-                               f"no {classes[0].value} node", where=where)
-        xy = np.array([(graphs[kind].nodes[n]["x_m"], graphs[kind].nodes[n]["y_m"]) for n in ids])
-        _, k = cKDTree(xy).query(np.column_stack([x, y]))
-        cols[col] = np.array(ids, dtype=object)[k]
+            raise NetworkError(f"population blocks need {col} but the {k.name} network has "
+                               f"no {' or '.join(c.value for c in classes)} node", where=where)
+        xy = np.array([(g.nodes[n]["x_m"], g.nodes[n]["y_m"]) for n in ids])
+        _, j = cKDTree(xy).query(np.column_stack([x, y]))
+        nodes[k.kind] = np.array(ids, dtype=object)[j]
     ids = gdf["id"].astype(str).to_numpy() if "id" in gdf.columns else np.array(
         [f"B{i}" for i in range(len(gdf))], dtype=object)
-    return PopulationBlocks(ids, x, y, gdf["population"].to_numpy(float), cols["power_node"],
-                            cols["water_node"], cols["road_node"])
+    return PopulationBlocks(ids, x, y, gdf["population"].to_numpy(float), nodes)
 
 
 def read_terrain(path: Path | str, *, crs: str | None = None) -> Terrain:
@@ -337,7 +352,12 @@ def save_city(net: LifelineNetwork, path: Path | str) -> Path:
     try:
         tmp = tmpdir / path.name
         for kind, (nl, el) in LAYERS.items():
-            g = net.graphs[kind]
+            g = net.graphs.get(kind)
+            if g is None or (kind not in IN_EVERY_FILE and g.number_of_nodes() == 0):
+                if kind in IN_EVERY_FILE:
+                    g = nx.Graph()
+                else:
+                    continue  # a kind the city does not have: no layers
             rows = [{"id": n, **{k: v for k, v in a.items() if k not in ("x_m", "y_m")},
                      "geometry": Point(a["x_m"], a["y_m"])} for n, a in g.nodes(data=True)]
             _layer(rows, net.crs, ("id", "asset_class")).to_file(tmp, layer=nl, driver="GPKG")
@@ -357,8 +377,7 @@ def save_city(net: LifelineNetwork, path: Path | str) -> Path:
         if net.population is not None:
             p = net.population
             gpd.GeoDataFrame({"id": p.ids, "population": p.population,
-                              "power_node": p.power_node, "water_node": p.water_node,
-                              "road_node": p.road_node},
+                              **{kind_spec(k).block_column: v for k, v in p.nodes.items()}},
                              geometry=gpd.points_from_xy(p.x_m, p.y_m), crs=net.crs).to_file(
                 tmp, layer="population", driver="GPKG")
         meta = pd.DataFrame({"key": list(net.meta), "value": [json.dumps(v, default=str)

@@ -41,22 +41,32 @@ class Dependency:
 
 @dataclass(frozen=True, eq=False)
 class PopulationBlocks:
-    """Where people live and which power, water and road nodes serve them.
+    """Where people live and which node of each network kind serves them.
 
-    Arrays of equal length; a block is served by the system when its power node,
-    its water node and its road node are all served.
+    Arrays of equal length. ``nodes[kind]`` holds, per block, the id of the node of
+    that kind that serves it, or ``""`` where the kind does not serve the block (a
+    block without gas); a kind absent from ``nodes`` serves no block. A block is
+    served by the system when the node of every kind it uses is served (a scenario
+    may narrow the kinds that count, ``system_kinds``).
     """
 
     ids: np.ndarray
     x_m: np.ndarray
     y_m: np.ndarray
     population: np.ndarray
-    power_node: np.ndarray
-    water_node: np.ndarray
-    road_node: np.ndarray
+    nodes: Mapping[NetworkKind, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nodes", {NetworkKind(k): np.asarray(v, dtype=object)
+                                           for k, v in self.nodes.items()})
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def node_of(self, kind: NetworkKind | str) -> np.ndarray:
+        """Per block, the id of its node of ``kind`` (``""``: not served by that kind)."""
+        v = self.nodes.get(NetworkKind(kind))
+        return np.full(len(self.ids), "", dtype=object) if v is None else v
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +100,9 @@ class LifelineNetwork:
     meta: Mapping[str, object] = field(default_factory=dict)
 
     def graph(self, kind: NetworkKind | str) -> nx.Graph:
-        return self.graphs[NetworkKind(kind)]
+        """The graph of one kind; an empty graph for a kind the city does not have."""
+        g = self.graphs.get(NetworkKind(kind))
+        return nx.Graph() if g is None else g
 
     def n_components(self) -> int:
         """Number of assets (nodes plus edges) across all networks."""

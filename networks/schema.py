@@ -19,11 +19,13 @@ from enum import StrEnum
 
 
 class NetworkKind(StrEnum):
-    """The lifeline networks of the twin."""
+    """The lifeline network kinds of the twin (declared in :mod:`networks.kinds`)."""
 
     POWER = "power"
     WATER = "water"
     ROADS = "roads"
+    GAS = "gas"
+    TELECOM = "telecom"
 
 
 class AssetClass(StrEnum):
@@ -52,6 +54,18 @@ class AssetClass(StrEnum):
     ROAD_SEGMENT = "road_segment"
     BRIDGE = "bridge"
     TUNNEL = "tunnel"
+    # gas nodes
+    GATE_STATION = "gate_station"
+    REGULATOR_STATION = "regulator_station"
+    GAS_NODE = "gas_node"
+    # gas edges
+    GAS_MAIN = "gas_main"
+    # telecom nodes
+    CENTRAL_OFFICE = "central_office"
+    TELECOM_NODE = "telecom_node"
+    SPLICE = "splice"
+    # telecom edges
+    FIBRE_LINK = "fibre_link"
 
 
 @dataclass(frozen=True)
@@ -153,7 +167,10 @@ def voltage_class(kv: float) -> str:
 
 
 P, W, R = NetworkKind.POWER, NetworkKind.WATER, NetworkKind.ROADS
+G, T = NetworkKind.GAS, NetworkKind.TELECOM
 A = AssetClass
+#: battery (telecom) or generator hours an asset runs on without its power supply
+_BACKUP = _f("backup_h", required=False, default=0.0)
 
 CLASS_SPECS: dict[AssetClass, ClassSpec] = {
     s.asset_class: s
@@ -185,6 +202,20 @@ CLASS_SPECS: dict[AssetClass, ClassSpec] = {
         ClassSpec(A.ROAD_SEGMENT, R, True, False, _ROAD_FIELDS, 2),
         ClassSpec(A.BRIDGE, R, True, False, _ROAD_FIELDS, 1),
         ClassSpec(A.TUNNEL, R, True, False, _ROAD_FIELDS, 1),
+        # gas: served like water, by connectivity to a gate station (city gate, where the
+        # transmission pipeline's gas enters the distribution network)
+        ClassSpec(A.GATE_STATION, G, False, True, (_f("capacity_m3h"),), 0),
+        ClassSpec(A.REGULATOR_STATION, G, False, False, (_BACKUP,), 1),
+        ClassSpec(A.GAS_NODE, G, False, False,
+                  (_f("demand_m3h", required=False, default=0.0), _CUSTOMERS, _CRITICAL), 4),
+        ClassSpec(A.GAS_MAIN, G, True, False, (_LEN, _f("diameter_m", required=False,
+                                                        default=0.3)), 3),
+        # telecom: served by connectivity to a central office (switching centre), each
+        # node needing power, with batteries for ``backup_h`` hours
+        ClassSpec(A.CENTRAL_OFFICE, T, False, True, (_BACKUP,), 0),
+        ClassSpec(A.TELECOM_NODE, T, False, False, (_CUSTOMERS, _CRITICAL, _BACKUP), 2),
+        ClassSpec(A.SPLICE, T, False, False, (), 4),
+        ClassSpec(A.FIBRE_LINK, T, True, False, (_LEN, _OVERHEAD), 3),
     )
 }
 
@@ -193,34 +224,43 @@ CAPACITY_FIELD: dict[AssetClass, str] = {
     A.POWER_PLANT: "capacity_mw",
     A.GRID_SUPPLY: "capacity_mw",
     A.TREATMENT_PLANT: "capacity_m3h",
+    A.GATE_STATION: "capacity_m3h",
 }
 #: the consumer classes whose demand loads an island
 DEMAND_FIELD: dict[AssetClass, str] = {
     A.POWER_LOAD: "demand_mw",
     A.JUNCTION: "demand_m3h",
+    A.GAS_NODE: "demand_m3h",
 }
 
 
 class DependencyKind(StrEnum):
     """Typed links between networks.
 
-    ``power_supply`` and ``cooling_water`` are *functional*: the dependent stops
-    working when its supplier is not served.  ``road_access`` is an *access*
-    dependency: the dependent keeps working, but no crew can repair it until its
-    road node is reachable from a depot over open roads.
+    ``power_supply``, ``cooling_water``, ``gas_supply`` (fuel of a gas-fired plant) and
+    ``communication`` (SCADA, control of a substation or a pump over telecom) are
+    *functional*: the dependent stops working when its supplier is not served (an
+    asset with ``backup_h`` rides through a power loss that long). ``road_access`` is an
+    *access* dependency: the dependent keeps working, but no crew can repair it until
+    its road node is reachable from a depot over open roads.
     """
 
     POWER_SUPPLY = "power_supply"
     COOLING_WATER = "cooling_water"
+    GAS_SUPPLY = "gas_supply"
+    COMMUNICATION = "communication"
     ROAD_ACCESS = "road_access"
 
 
-FUNCTIONAL_DEPENDENCIES = frozenset({DependencyKind.POWER_SUPPLY, DependencyKind.COOLING_WATER})
+FUNCTIONAL_DEPENDENCIES = frozenset({DependencyKind.POWER_SUPPLY, DependencyKind.COOLING_WATER,
+                                     DependencyKind.GAS_SUPPLY, DependencyKind.COMMUNICATION})
 
 #: which network a supplier must belong to for each dependency kind
 SUPPLIER_NETWORK: dict[DependencyKind, NetworkKind] = {
     DependencyKind.POWER_SUPPLY: NetworkKind.POWER,
     DependencyKind.COOLING_WATER: NetworkKind.WATER,
+    DependencyKind.GAS_SUPPLY: NetworkKind.GAS,
+    DependencyKind.COMMUNICATION: NetworkKind.TELECOM,
     DependencyKind.ROAD_ACCESS: NetworkKind.ROADS,
 }
 

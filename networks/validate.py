@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from common.errors import InputWarning, NetworkError
+from networks.kinds import KINDS, kind_spec
 from networks.model import LifelineNetwork
 from networks.schema import (
     CLASS_SPECS,
@@ -80,9 +81,10 @@ def validate_network(net: LifelineNetwork, *, source: str | None = None) -> None
         raise NetworkError("the network has no CRS; give one (a projected CRS in metres)",
                            where=source)
     seen: dict[str, NetworkKind] = {}
-    for kind in NetworkKind:
-        if kind not in net.graphs:
-            raise NetworkError(f"the '{kind.value}' network is missing", where=source)
+    for k in KINDS:
+        if k.required and (k.kind not in net.graphs or not net.graphs[k.kind].number_of_nodes()):
+            raise NetworkError(f"the '{k.name}' network is missing (a city needs it: crews "
+                               "drive on it)", where=source)
     for kind, g in net.graphs.items():
         if g.is_directed() or g.is_multigraph():
             raise NetworkError(f"the {kind.value} graph must be a simple undirected nx.Graph",
@@ -145,9 +147,14 @@ def validate_network(net: LifelineNetwork, *, source: str | None = None) -> None
     _warn_unsupplied(net, pre)
     if net.population is not None:
         p = net.population
-        for col, kind in (("power_node", NetworkKind.POWER), ("water_node", NetworkKind.WATER),
-                          ("road_node", NetworkKind.ROADS)):
-            for bid, nid in zip(p.ids, getattr(p, col), strict=True):
+        for kind, ids in p.nodes.items():
+            col = kind_spec(kind).block_column
+            if len(ids) != len(p.ids):
+                raise NetworkError(f"'{col}' has {len(ids)} entries for {len(p.ids)} blocks",
+                                   where=f"{pre}population")
+            for bid, nid in zip(p.ids, ids, strict=True):
+                if nid == "":
+                    continue  # this kind does not serve the block
                 if seen.get(nid) != kind or nid not in net.graphs[kind]:
                     raise NetworkError(f"'{col}' = '{nid}' is not a {kind.value} node",
                                        where=f"{pre}population block '{bid}'")
@@ -161,10 +168,7 @@ def _warn_unsupplied(net: LifelineNetwork, pre: str) -> None:
 
     for kind, g in net.graphs.items():
         if g.number_of_nodes() == 0:
-            warnings.warn(f"{pre}the {kind.value} network is empty: it is not modelled, and its "
-                          "service curve reads 0 % (and pulls down the system curve)",
-                          InputWarning, stacklevel=3)
-            continue
+            continue  # an empty network is a kind the city does not have: no curve at all
         if kind == NetworkKind.ROADS:
             continue  # roads are served by reachability from depots, not by sources
         sources = [c.value for c, spec in CLASS_SPECS.items()

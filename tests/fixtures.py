@@ -74,11 +74,63 @@ def tiny_city(*, cooling: bool = True, tank: bool = True) -> LifelineNetwork:
     pop = PopulationBlocks(
         ids=np.array(["B1", "B2", "B3"], dtype=object), x_m=np.array([100.0, 200.0, 300.0]),
         y_m=np.array([50.0, 50.0, 50.0]), population=np.array([100.0, 200.0, 300.0]),
-        power_node=np.array(["LA", "LB", "LC"], dtype=object),
-        water_node=np.array(["J1", "J2", "J3"], dtype=object),
-        road_node=np.array(["R1_0", "R2_0", "R3_0"], dtype=object))
+        nodes={"power": np.array(["LA", "LB", "LC"], dtype=object),
+               "water": np.array(["J1", "J2", "J3"], dtype=object),
+               "roads": np.array(["R1_0", "R2_0", "R3_0"], dtype=object)})
     from networks.interdependencies import proximity_dependencies
 
     graphs = {NetworkKind.POWER: p, NetworkKind.WATER: w, NetworkKind.ROADS: roads}
     return LifelineNetwork("tiny", graphs, proximity_dependencies(graphs, tuple(deps)),
                            "EPSG:32649", pop, None, {"generator": "tests.fixtures.tiny_city"})
+
+
+def five_kind_city() -> LifelineNetwork:
+    """:func:`tiny_city` with a gas and a telecom network (every built-in kind).
+
+    gas:     GG (gate station) - GM1 - RG (regulator) - GM2 - GN1 - GM3 - GN2
+             GG2 (second gate station) - GM4 - GN3; the plant PP burns gas from GN3
+    telecom: CO (central office, 8 h batteries) - FL1 - TN1 - FL2 - TN2 - FL3 - SP (splice)
+             - FL4 - TN3; TN1 and TN2 have 4 h batteries, TN3 none; every telecom node
+             and CO is powered by its nearest power node (proximity rule)
+    """
+    import dataclasses
+
+    from networks.interdependencies import proximity_dependencies
+
+    base = tiny_city()
+    g = nx.Graph()
+    g.add_node("GG", asset_class="gate_station", x_m=0.0, y_m=200.0, capacity_m3h=1000.0)
+    g.add_node("RG", asset_class="regulator_station", x_m=100.0, y_m=200.0)
+    g.add_node("GG2", asset_class="gate_station", x_m=400.0, y_m=300.0, capacity_m3h=1000.0)
+    for k, (nid, x, y) in enumerate((("GN1", 200.0, 200.0), ("GN2", 300.0, 200.0),
+                                     ("GN3", 400.0, 200.0))):
+        g.add_node(nid, asset_class="gas_node", x_m=x, y_m=y, demand_m3h=10.0,
+                   customers=100.0 * (k + 1))
+    for eid, u, v in (("GM1", "GG", "RG"), ("GM2", "RG", "GN1"), ("GM3", "GN1", "GN2"),
+                      ("GM4", "GG2", "GN3")):
+        a, b = g.nodes[u], g.nodes[v]
+        g.add_edge(u, v, id=eid, asset_class="gas_main", diameter_m=0.2,
+                   length_m=float(np.hypot(a["x_m"] - b["x_m"], a["y_m"] - b["y_m"])))
+    t = nx.Graph()
+    t.add_node("CO", asset_class="central_office", x_m=0.0, y_m=300.0, backup_h=8.0)
+    t.add_node("SP", asset_class="splice", x_m=300.0, y_m=300.0)
+    for k, (nid, x, y, bh) in enumerate((("TN1", 100.0, 300.0, 4.0),
+                                         ("TN2", 200.0, 300.0, 4.0),
+                                         ("TN3", 300.0, 350.0, 0.0))):
+        t.add_node(nid, asset_class="telecom_node", x_m=x, y_m=y, customers=100.0 * (k + 1),
+                   backup_h=bh)
+    for eid, u, v in (("FL1", "CO", "TN1"), ("FL2", "TN1", "TN2"), ("FL3", "TN2", "SP"),
+                      ("FL4", "SP", "TN3")):
+        a, b = t.nodes[u], t.nodes[v]
+        t.add_edge(u, v, id=eid, asset_class="fibre_link", overhead=True,
+                   length_m=float(np.hypot(a["x_m"] - b["x_m"], a["y_m"] - b["y_m"])))
+    graphs = {**base.graphs, NetworkKind.GAS: g, NetworkKind.TELECOM: t}
+    deps = (*[d for d in base.dependencies if d.kind != DependencyKind.ROAD_ACCESS],
+            Dependency("PP", "GN3", DependencyKind.GAS_SUPPLY))
+    pop = dataclasses.replace(base.population, nodes={
+        **base.population.nodes,
+        "gas": np.array(["GN1", "GN2", "GN3"], dtype=object),
+        "telecom": np.array(["TN1", "TN2", "TN3"], dtype=object)})
+    return dataclasses.replace(base, name="five kinds", graphs=graphs,
+                               dependencies=proximity_dependencies(graphs, deps),
+                               population=pop, meta={"generator": "tests.fixtures.five_kind"})

@@ -84,8 +84,10 @@ def assert_identical(n1: LifelineNetwork, n2: LifelineNetwork) -> None:
             assert_same_attrs(d1, d2)
     assert n1.dependencies == n2.dependencies
     p1, p2 = n1.population, n2.population
-    for f in ("ids", "x_m", "y_m", "population", "power_node", "water_node", "road_node"):
+    for f in ("ids", "x_m", "y_m", "population"):
         np.testing.assert_array_equal(getattr(p1, f), getattr(p2, f))
+    for k in ("power", "water", "roads"):
+        np.testing.assert_array_equal(p1.node_of(k), p2.node_of(k))
     np.testing.assert_array_equal(n1.terrain.elevation_m, n2.terrain.elevation_m)
     assert n1.terrain.transform == n2.terrain.transform
 
@@ -105,8 +107,10 @@ def digest(net: LifelineNetwork) -> str:
             h.update(repr((u, v, sorted((k, val(x)) for k, x in a.items()))).encode())
     h.update(repr(net.dependencies).encode())
     p = net.population
-    for f in ("ids", "x_m", "y_m", "population", "power_node", "water_node", "road_node"):
+    for f in ("ids", "x_m", "y_m", "population"):
         h.update(repr(val(np.ascontiguousarray(getattr(p, f)))).encode())
+    for k in ("power", "water", "roads"):  # ids as text (object arrays hold pointers)
+        h.update(repr(val(np.asarray(p.node_of(k), dtype=str))).encode())
     h.update(net.terrain.elevation_m.tobytes() + repr(net.terrain.transform).encode())
     h.update(repr(sorted(net.meta.items())).encode())
     return h.hexdigest()
@@ -431,12 +435,13 @@ def test_population_blocks_and_customers_agree(which, request):
     net = request.getfixturevalue(which)
     pb = net.population
     n = len(pb)
-    for f in ("ids", "x_m", "y_m", "population", "power_node", "water_node", "road_node"):
+    for f in ("ids", "x_m", "y_m", "population"):
         assert len(getattr(pb, f)) == n
+    assert all(len(pb.node_of(k)) == n for k in (POWER, WATER, ROADS))
     assert len(set(pb.ids.tolist())) == n and (pb.population > 0).all()
-    for kind, arr, classes in ((POWER, pb.power_node, {"power_load"}),
-                               (WATER, pb.water_node, {"junction"}),
-                               (ROADS, pb.road_node, {"intersection", "depot"})):
+    for kind, arr, classes in ((POWER, pb.node_of(POWER), {"power_load"}),
+                               (WATER, pb.node_of(WATER), {"junction"}),
+                               (ROADS, pb.node_of(ROADS), {"intersection", "depot"})):
         g = net.graph(kind)
         assert all(g.nodes[x]["asset_class"] in classes for x in set(arr.tolist()))
         served: Counter = Counter()
@@ -447,8 +452,9 @@ def test_population_blocks_and_customers_agree(which, request):
                 assert a["customers"] == pytest.approx(served.get(node, 0.0)), node
     # blocks are served by a node nearby
     g = net.graph(POWER)
-    d = [np.hypot(pb.x_m[i] - g.nodes[pb.power_node[i]]["x_m"],
-                  pb.y_m[i] - g.nodes[pb.power_node[i]]["y_m"]) for i in range(0, n, 7)]
+    pn = pb.node_of(POWER)
+    d = [np.hypot(pb.x_m[i] - g.nodes[pn[i]]["x_m"],
+                  pb.y_m[i] - g.nodes[pn[i]]["y_m"]) for i in range(0, n, 7)]
     assert max(d) < 600.0
 
 

@@ -13,7 +13,7 @@ def test_geopackage_round_trip(tiny, tmp_path):
     p = save_city(tiny, tmp_path / "tiny.gpkg")
     net = load_city(p)
     for kind in LAYERS:
-        a, b = tiny.graphs[kind], net.graphs[kind]
+        a, b = tiny.graph(kind), net.graph(kind)
         assert set(a.nodes) == set(b.nodes)
         assert {d["id"] for *_, d in a.edges(data=True)} == {d["id"] for *_, d in
                                                              b.edges(data=True)}

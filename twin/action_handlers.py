@@ -94,8 +94,13 @@ def _links(eng: Engine, ids: Sequence[str], classes: set[int], what: Message,
     return idx
 
 
-def _utility(name: str) -> int:
-    return NET_INDEX[NetworkKind(name)]
+def _utility(eng: Engine, name: str, where: str) -> int:
+    """The kind index of a utility the city has (a record only checks the name)."""
+    k = NET_INDEX[NetworkKind(name)]
+    if k not in eng.twin.kinds:
+        raise ActionError(Message("err_no_network", utility=utility_name(name),
+                                  city=eng.twin.name), where=where)
+    return k
 
 
 def _crews_of(eng: Engine, k: int) -> list[Crew]:
@@ -176,7 +181,7 @@ def _hold(eng: Engine, k: int, reqs: list, duration_h: float):
 
 
 def hold_crews(eng: Engine, a: HoldCrews) -> Message:
-    k = _utility(a.utility)
+    k = _utility(eng, a.utility, "hold_crews.utility")
     total, held = len(_crews_of(eng, k)), eng.held(k)
     if a.count > total - held:
         raise ActionError(Message("err_too_many_held", count=a.count,
@@ -191,7 +196,7 @@ def hold_crews(eng: Engine, a: HoldCrews) -> Message:
 
 
 def release_crews(eng: Engine, a: ReleaseCrews) -> Message:
-    k = _utility(a.utility)
+    k = _utility(eng, a.utility, "release_crews.utility")
     held = eng.held(k)
     if held == 0:
         raise ActionError(Message("err_none_held", utility=utility_name(a.utility)),
@@ -228,7 +233,7 @@ def _aid(eng: Engine, k: int, utility: str, count: int, nodes: list[int], after_
 
 
 def mutual_aid(eng: Engine, a: MutualAid) -> Message:
-    k = _utility(a.utility)
+    k = _utility(eng, a.utility, "mutual_aid.utility")
     nodes = _road_nodes(eng, a.assets, "mutual_aid.assets")
     if eng.now + a.after_h > eng.horizon_h:
         raise ActionError(Message("err_arrival_past_horizon", t=eng.now + a.after_h,
@@ -335,7 +340,7 @@ def reenergise(eng: Engine, a: Reenergise) -> Message:
 
 
 def preposition(eng: Engine, a: Preposition) -> Message:
-    k = _utility(a.utility)
+    k = _utility(eng, a.utility, "preposition.utility")
     nodes = _road_nodes(eng, a.assets, "preposition.assets")
     if eng.first_damage.triggered:
         raise ActionError(Message("err_crews_out"), where="preposition")

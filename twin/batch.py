@@ -144,7 +144,9 @@ def _row(job: Job, status: str, error: str = "") -> dict:
         s = json.loads(summary.read_text())
         row["realizations"] = s["realizations"]
         for net in SERIES:
-            m = s["networks"][net]
+            m = s["networks"].get(net)
+            if m is None:
+                continue  # a kind this city does not have
             row[f"{net}_min_service"] = m["min_service"]["median"]
             row[f"{net}_time_to_90_h"] = m["time_to_90_h"]["median"]
             row[f"{net}_resilience_loss_h"] = m["resilience_loss_h"]["median"]

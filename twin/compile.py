@@ -18,8 +18,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from common.errors import NetworkError
-from common.names import NETWORKS as NETWORK_NAMES
+from common.names import SYSTEM
 from hazards.base import Sites
+from networks.kinds import KINDS
 from networks.model import LifelineNetwork, Terrain
 from networks.schema import (
     CAPACITY_FIELD,
@@ -31,7 +32,7 @@ from networks.schema import (
     NetworkKind,
 )
 
-NETWORKS: tuple[NetworkKind, ...] = tuple(NetworkKind(n) for n in NETWORK_NAMES)
+NETWORKS: tuple[NetworkKind, ...] = tuple(k.kind for k in KINDS)
 NET_INDEX = {k: i for i, k in enumerate(NETWORKS)}
 CLASSES: tuple[AssetClass, ...] = tuple(AssetClass)
 CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
@@ -131,7 +132,9 @@ class Twin:
     access_node: np.ndarray
     travel_h: np.ndarray
     block_population: np.ndarray
-    block_nodes: np.ndarray  # (n_blocks, 3) component index of power, water, road node
+    #: (n_blocks, len(NETWORKS)) component index of the node of each kind that serves
+    #: the block, -1 where that kind does not serve it
+    block_nodes: np.ndarray
     impact: np.ndarray  # customers that depend on each component (twin.impact)
     sites: Sites
     terrain: Terrain | None = None
@@ -142,6 +145,40 @@ class Twin:
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    @property
+    def kinds(self) -> tuple[int, ...]:
+        """Indices (into ``NETWORKS``) of the kinds this city has, in order: those with
+        at least one component. Results, plots and replays show these and no others."""
+        return tuple(int(k) for k in np.unique(self.network))
+
+    def kind_names(self) -> tuple[str, ...]:
+        return tuple(NETWORKS[k].value for k in self.kinds)
+
+    def block_served(self, served: np.ndarray, kinds=None) -> np.ndarray:
+        """Per population block, the product over ``kinds`` (indices into ``NETWORKS``;
+        default: every kind of the city) of the service of its node of each kind; a kind
+        that does not serve the block (-1) counts as served."""
+        cols = list(self.kinds if kinds is None else kinds)
+        return np.prod(np.append(served, 1.0)[self.block_nodes[:, cols]], axis=1)
+
+    def block_anchor(self) -> np.ndarray:
+        """Per population block, the component it is drawn at: its power node (the load
+        point of the block), else its road node, else the first node of any kind."""
+        b = self.block_nodes
+        order = [NET_INDEX[NetworkKind.POWER], NET_INDEX[NetworkKind.ROADS],
+                 *range(len(NETWORKS))]
+        out = np.full(len(b), -1, dtype=np.int64)
+        for k in order:
+            out = np.where(out < 0, b[:, k], out)
+        return out
+
+    def series(self) -> tuple[tuple[int, str], ...]:
+        """The service series of this city's runs, as (column of the recorded service
+        array, name): its kinds in ``NETWORKS`` order, then the system (a three-kind
+        city records power, water, roads, system)."""
+        names = (*self.kind_names(), SYSTEM)
+        return tuple(enumerate(names))
 
     def class_of(self, i: int) -> AssetClass:
         return CLASSES[int(self.asset_class[i])]
@@ -170,8 +207,8 @@ class Twin:
         return self.is_source & (self.asset_class != CLASS_INDEX[AssetClass.TANK])
 
     def total_customers(self) -> np.ndarray:
-        """Customers per network (power, water, roads)."""
-        return np.array([self.customers[self.network == k].sum() for k in range(3)])
+        """Customers per network kind (every kind of ``NETWORKS``; 0 for absent kinds)."""
+        return np.array([self.customers[self.network == k].sum() for k in range(len(NETWORKS))])
 
 
 def compile_twin(net: LifelineNetwork) -> Twin:
@@ -257,7 +294,9 @@ class _Components:
 def _list_components(net: LifelineNetwork) -> _Components:
     comp = _Components()
     for kind in NETWORKS:
-        g = net.graphs[kind]
+        g = net.graphs.get(kind)
+        if g is None:
+            continue
         for nid, a in g.nodes(data=True):
             comp.add(nid, kind, a, np.array([[a["x_m"], a["y_m"]]], dtype=float))
         for u, v, a in g.edges(data=True):
@@ -526,13 +565,13 @@ def _road_access(access_node: np.ndarray, network: np.ndarray, is_edge: np.ndarr
 
 
 def _population(net: LifelineNetwork, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """People per block and the (power, water, road) node that serves each block."""
+    """People per block and the node of each kind that serves each block (-1: none)."""
+    k = len(NETWORKS)
     if net.population is None or not len(net.population):
-        return np.zeros(0), np.zeros((0, 3), dtype=np.int32)
+        return np.zeros(0), np.zeros((0, k), dtype=np.int32)
     p = net.population
-    block_nodes = np.column_stack([[index[s] for s in p.power_node],
-                                   [index[s] for s in p.water_node],
-                                   [index[s] for s in p.road_node]]).astype(np.int32)
+    block_nodes = np.column_stack([[index[s] if s else -1 for s in p.node_of(kind)]
+                                   for kind in NETWORKS]).astype(np.int32)
     return np.asarray(p.population, dtype=float), block_nodes
 
 

@@ -50,9 +50,9 @@ import simpy
 
 from common.errors import InputError
 from common.i18n import Message
-from common.names import SERIES
 from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import AssetModels, sample_damage_states
+from networks.kinds import KINDS
 from networks.schema import AssetClass, NetworkKind
 from twin.actions import Action, ActionError, BackupPower, Decision, Fail, HoldCrews, Preposition
 from twin.compile import CLASS_INDEX, NET_INDEX, NETWORKS, Twin
@@ -85,7 +85,8 @@ class RunConfig:
     """Per-run settings (hours)."""
 
     horizon_h: float = 168.0
-    crews: tuple[int, int, int] = (6, 4, 4)  # power, water, roads
+    #: crews per network kind, in the order of ``NETWORKS``
+    crews: tuple[int, ...] = tuple(k.default_crews for k in KINDS)
     mobilisation_h: float = 0.0
     policy: str = "critical_first"
     interventions: tuple[dict | Decision, ...] = ()
@@ -94,6 +95,8 @@ class RunConfig:
     #: crews wait and pause while the sustained wind at their site is at or above this
     #: (m/s; None: they work through any wind); see :mod:`twin.stand_down`
     stand_down_wind_mps: float | None = None
+    #: the kinds whose service makes the system service (None: every kind of the city)
+    system_kinds: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,10 @@ class Engine:
         self.rng = rng
         self._rng0 = copy.deepcopy(rng)  # the stream's start, for forks
         self.env = simpy.Environment()
+        self._kinds = twin.kinds
         self.policy = make_policy(config.policy)
         self.pinned: list[int] = []  # jobs a decision put first, in order
-        self.holds: list[list] = [[], [], []]  # per utility: held slots (simpy requests)
+        self.holds: list[list] = [[] for _ in NETWORKS]  # per utility: held slots (requests)
         self.generator = twin.backup_h > 0  # assets with a generator on site
         n = twin.n
         self.state = AssetState.fresh(n, twin.backup_h)
@@ -152,10 +156,16 @@ class Engine:
         self._forced_u = [rng.random(len(f.forced.site)) for f in self.fields]
         self._plans = [hazard_plan(twin, models, f) for f in self.fields]
         self._wake = [self.env.event() for _ in NETWORKS]
+        #: the kinds whose service makes a block's system service (the scenario may narrow)
+        self._system_kinds = np.array([k for k in self._kinds if config.system_kinds is None
+                                       or NETWORKS[k].value in config.system_kinds], dtype=int)
+        self._system_cols = [c for c, k in enumerate(self._kinds) if k in self._system_kinds]
         self.crew_res = [CrewPool(self.env, capacity=max(c, 1)) for c in config.crews]
         depots = self.tables.depots
         self.crews: list[Crew] = []
         for k, count in enumerate(config.crews):
+            if k not in self._kinds:
+                continue  # a kind the city does not have: nothing to repair
             for j in range(count):
                 self.add_crew(Crew(f"{NETWORKS[k].value}-crew-{j + 1:02d}", k, depots[k]))
         for i, f in enumerate(self.fields):
@@ -321,14 +331,13 @@ class Engine:
         t = self.twin
         q = self.recorder.served_now
         up = self._up()
-        pend = {}
-        for k, net in enumerate(NETWORKS):
-            pend[net.value] = int(np.sum((st.damage > 0) & (t.network == k)))
-        return Snapshot(self.now, dict(zip(SERIES, map(float, q), strict=True)),
+        pend = {NETWORKS[k].value: int(np.sum((st.damage > 0) & (t.network == k)))
+                for k in t.kinds}
+        return Snapshot(self.now, {name: float(q[s]) for s, name in t.series()},
                         tuple(t.ids[st.damage > 0]),
                         tuple(t.ids[~up | (st.served <= 0) & ~t.is_edge]),
-                        pend, {NETWORKS[k].value: self.busy_crews(k) for k in range(3)},
-                        {NETWORKS[k].value: self.held(k) for k in range(3)},
+                        pend, {NETWORKS[k].value: self.busy_crews(k) for k in t.kinds},
+                        {NETWORKS[k].value: self.held(k) for k in t.kinds},
                         tuple(CrewView(c.name, NETWORKS[c.utility].value, str(c.status),
                                        str(t.ids[c.location]),
                                        str(t.ids[c.job]) if c.job >= 0 else None)
@@ -443,7 +452,7 @@ class Engine:
         self._notify()
 
     def _notify(self) -> None:
-        for k in range(3):
+        for k in range(len(NETWORKS)):
             ev = self._wake[k]
             self._wake[k] = self.env.event()
             ev.succeed()
@@ -615,15 +624,15 @@ class Engine:
         self._log(np.nonzero(newly_ok)[0], "restored")
         st.working = working
         st.served = served
-        q = np.empty(4)
-        for k in range(3):
-            q[k] = float(self.tables.weights[k] @ served)
+        # one column per kind of the city (Twin.series), then the system
+        q = np.empty(len(self._kinds) + 1)
+        for c, k in enumerate(self._kinds):
+            q[c] = float(self.tables.weights[k] @ served)
         if len(t.block_population):
-            b = t.block_nodes
-            s = served[b[:, 0]] * served[b[:, 1]] * served[b[:, 2]]
-            q[3] = float(s @ t.block_population / max(t.block_population.sum(), 1e-12))
+            s = t.block_served(served, self._system_kinds)
+            q[-1] = float(s @ t.block_population / max(t.block_population.sum(), 1e-12))
         else:
-            q[3] = float(q[:3].mean())
+            q[-1] = float(q[self._system_cols].mean())
         self.recorder.service(now, q)
 
     def _fuel_out(self, i: int, at: float):

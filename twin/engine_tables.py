@@ -15,7 +15,7 @@ import numpy as np
 from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import AssetModels
 from networks.schema import AssetClass, NetworkKind
-from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, Twin
+from twin.compile import CLASS_INDEX, CLASSES, NET_INDEX, NETWORKS, Twin
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +47,7 @@ class EngineTables:
 def series_weights(twin: Twin) -> list[np.ndarray]:
     t = twin
     out = []
-    for k in range(3):
+    for k in range(len(NETWORKS)):
         w = np.where(t.network == k, t.customers, 0.0)
         if w.sum() <= 0:  # no customers declared: every consumer node counts once
             w = ((t.network == k) & ~t.is_edge & ~t.is_source).astype(float)
@@ -77,7 +77,7 @@ def crew_depots(twin: Twin) -> list[int]:
     if len(depots) == 0:
         depots = np.nonzero((t.network == NET_INDEX[NetworkKind.ROADS]) & ~t.is_edge)[0]
     out = []
-    for k in range(3):
+    for k in range(len(NETWORKS)):
         src = np.nonzero((t.network == k) & t.is_source)[0]
         if len(src) == 0 or k == NET_INDEX[NetworkKind.ROADS]:
             out.append(int(depots[0]))

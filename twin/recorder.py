@@ -25,7 +25,7 @@ class RealizationResult:
     """What one realization produced (arrays; turned into tables by twin.results)."""
 
     times_h: np.ndarray  # (k,) times of service changes, first is 0
-    served: np.ndarray  # (k, 4) fraction served: power, water, roads, system
+    served: np.ndarray  # (k, s) fraction served per series of the twin (Twin.series)
     cost_times_h: np.ndarray
     cost_usd: np.ndarray  # increments at cost_times_h
     ev_time_h: np.ndarray

@@ -77,8 +77,8 @@ def _blocks(twin: Twin) -> dict[str, np.ndarray]:
     if not len(twin.block_population):
         return {}
     b = twin.block_nodes.astype(np.int32)
-    # a block is drawn where its power node is (the load point of the block)
-    out = {"block_xy": np.column_stack([twin.x_m[b[:, 0]], twin.y_m[b[:, 0]]]),
+    at = twin.block_anchor()  # its power node (the load point of the block), else ...
+    out = {"block_xy": np.column_stack([twin.x_m[at], twin.y_m[at]]),
            "block_population": np.asarray(twin.block_population, dtype=float),
            "block_nodes": b}
     for name in layout.SERVICE_ARRAYS:

@@ -50,7 +50,8 @@ def step_integral(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np
 
 
 def customers_per_series(twin: Twin) -> np.ndarray:
-    tot = twin.total_customers()
+    """Customers behind each series of the twin (:meth:`Twin.series`, same order)."""
+    tot = twin.total_customers()[list(twin.kinds)]
     sys_pop = twin.block_population.sum() if len(twin.block_population) else tot.max()
     return np.array([*tot, sys_pop])
 
@@ -75,7 +76,7 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
     curves, loss, events, metrics = [], [], [], []
     for r, res in enumerate(results):
         t, q = res.times_h, res.served
-        for s, name in enumerate(SERIES):
+        for s, name in twin.series():
             curves.append(pd.DataFrame({"realization": np.int32(r), "time_h": grid,
                                         "network": name,
                                         "served_fraction": step_values(t, q[:, s], grid)}))
@@ -88,19 +89,19 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
                 row[f"time_to_{round(lv * 100)}_h"] = time_to_level(t, q[:, s], lv)
             metrics.append(row)
         chl = {name: step_integral(t, 1.0 - q[:, s], grid) * cust[s]
-               for s, name in enumerate(SERIES)}
+               for s, name in twin.series()}
         cost_t = np.asarray(res.cost_times_h)
         cum_cost = np.cumsum(res.cost_usd) if len(cost_t) else np.zeros(0)
         k = np.searchsorted(cost_t, grid, side="right") - 1
         repair = np.where(k >= 0, cum_cost[np.clip(k, 0, None)] if len(cum_cost) else 0.0, 0.0)
         metrics_cost = float(cum_cost[-1]) if len(cum_cost) else 0.0
-        for m in metrics[-4:]:
+        for m in metrics[-len(twin.series()):]:
             m["repair_cost_usd"] = metrics_cost
         loss.append(pd.DataFrame({
             "realization": np.int32(r), "time_h": grid,
             "customer_hours_lost": chl["system"],
             "repair_cost": repair,
-            **{f"customer_hours_lost_{n}": chl[n] for n in NETWORKS},
+            **{f"customer_hours_lost_{n}": chl[n] for n in twin.kind_names()},
         }))
         crew = np.array([*res.crew_names, ""], dtype=object)
         events.append(pd.DataFrame({
@@ -136,7 +137,8 @@ def summarize(tables: RunTables, *, scenario: str, horizon_h: float, realization
     """The ``summary.json`` document."""
     m = tables.metrics
     per = {}
-    for s, name in enumerate(SERIES):
+    present = set(m.network)
+    for s, name in enumerate(n for n in SERIES if n in present):  # the city's kinds
         g = m[m.network == name]
         per[name] = {
             "customers": float(customers[s]),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from common.errors import ScenarioError
+from common.names import NETWORKS
 from hazards.base import HazardContext, HazardField
 from hazards.registry import hazard_class
 from networks.fragility import AssetModels
@@ -149,12 +150,14 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                                     where=f"interventions.{i}.assets")
     staged, notes = _warning(spec, twin, models, ctx, use_cache, compute_hazards)
     config = RunConfig(horizon_h=spec.horizon_h,
-                       crews=(spec.crews.power, spec.crews.water, spec.crews.roads),
+                       crews=tuple(getattr(spec.crews, k) for k in NETWORKS),
                        mobilisation_h=spec.crews.mobilisation_h, policy=spec.policy,
                        stand_down_wind_mps=spec.crews.stand_down_wind_mps,
                        interventions=tuple(staged) + tuple(
                            iv.model_dump() for iv in spec.interventions),
-                       service=spec.service.settings())
+                       service=spec.service.settings(),
+                       system_kinds=(None if spec.system_kinds is None
+                                     else tuple(spec.system_kinds)))
     if any(len(m) > spec.realizations for m in members):
         import warnings
 
@@ -180,6 +183,10 @@ def _warning(spec: ScenarioSpec, twin: Twin, models: AssetModels, ctx: HazardCon
     from twin.actions import Decision
     from twin.warning import STAGED_BY, stage_on_forecast, warning_fields
 
+    for i, s in enumerate(w.stage):
+        if s.utility not in twin.kind_names():
+            raise ScenarioError(f"city '{twin.name}' has no {s.utility} network",
+                                where=f"warning.stage.{i}.utility")
     cfg = spec.hazard_configs()[w.hazard]
     cls = hazard_class(cfg.type)
     if not compute:

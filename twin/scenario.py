@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from common.documents import parse_yaml, read_text
 from common.errors import InputError, ScenarioError
 from common.names import DamageStateName, NetworkName
+from networks.kinds import kind_spec
 from twin.stand_down import DEFAULT_STAND_DOWN_MPS
 
 #: Upper bounds on sizes a user controls, checked before any work (issue: a typo such
@@ -51,9 +52,13 @@ class CitySpec(_Strict):
 class CrewSpec(_Strict):
     """Crews per utility (simpy resources) and how fast they start."""
 
-    power: int = Field(6, ge=0, le=MAX_CREWS)
-    water: int = Field(4, ge=0, le=MAX_CREWS)
-    roads: int = Field(4, ge=0, le=MAX_CREWS)
+    # one field per network kind (networks.kinds: the default there); a kind the city
+    # does not have gets no crews whatever is written here
+    power: int = Field(kind_spec("power").default_crews, ge=0, le=MAX_CREWS)
+    water: int = Field(kind_spec("water").default_crews, ge=0, le=MAX_CREWS)
+    roads: int = Field(kind_spec("roads").default_crews, ge=0, le=MAX_CREWS)
+    gas: int = Field(kind_spec("gas").default_crews, ge=0, le=MAX_CREWS)
+    telecom: int = Field(kind_spec("telecom").default_crews, ge=0, le=MAX_CREWS)
     mobilisation_h: float = Field(
         0.0, ge=0, description="delay before crews start after the first damage")
     stand_down_wind_mps: float | None = Field(
@@ -178,6 +183,9 @@ class ScenarioSpec(_Strict):
     interventions: list[Intervention] = Field(default_factory=list)
     warning: WarningSpec | None = None
     service: ServiceSpec = ServiceSpec()
+    system_kinds: list[NetworkName] | None = Field(
+        None, description="the network kinds whose service makes a population block's "
+                          "system service (default: every kind that serves the block)")
 
     # where the file lives, for relative paths (not a user field)
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.names import SERIES
+from common.names import series_of
 from common.stats import median, quantile, recovery_window
 
-COLORS = {"power": "#d62728", "water": "#1f77b4", "roads": "#7f7f7f", "system": "#2ca02c"}
+COLORS = {"power": "#d62728", "water": "#1f77b4", "roads": "#7f7f7f", "gas": "#ff7f0e",
+          "telecom": "#9467bd", "system": "#2ca02c"}
 
 
 def recovery_figure(curves: pd.DataFrame, summary: dict | None = None, *, title: str = ""):
@@ -20,9 +21,14 @@ def recovery_figure(curves: pd.DataFrame, summary: dict | None = None, *, title:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(SERIES)
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True, sharey=True)
-    for ax, name in zip(axes.flat, names, strict=True):
+    names = list(series_of(curves.network.unique()))  # the city's kinds, then the system
+    cols = 2 if len(names) <= 4 else 3
+    rows = max(1, -(-len(names) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.5 * rows), sharex=True,
+                             sharey=True, squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names, strict=False):
         g = curves[curves.network == name].pivot(index="time_h", columns="realization",
                                                  values="served_fraction")
         t = g.index.to_numpy()
@@ -39,7 +45,7 @@ def recovery_figure(curves: pd.DataFrame, summary: dict | None = None, *, title:
         s = nets.get(name) if isinstance(nets, dict) else None
         if isinstance(s, dict):
             _annotate(ax, s, g, c)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("time since scenario start (h)")
     for ax in axes[:, 0]:
         ax.set_ylabel("customers served (%)")

@@ -107,7 +107,7 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     pos = np.column_stack([xy[vid, 0] - origin[0], xy[vid, 1] - origin[1],
                            zof(xy[vid, 0], xy[vid, 1])]).astype(np.float32)
     net = rp["network"].astype(str)
-    nets = sorted(NETWORK_RGB)
+    nets = sorted(k for k in NETWORK_RGB if k in set(net))  # the city's kinds
     net_code = np.array([nets.index(k) if k in nets else 0 for k in net], np.uint8)
     # draw roads first so power and water lie on top
     order = (np.argsort(net_code[seg_c] != nets.index("roads"), kind="stable")

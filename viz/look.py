@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from networks.kinds import KINDS
+
 #: component states (codes of :data:`viz.states.STATES`): working points green, failed red,
 #: cascade orange, outage magenta, under repair yellow, restored lime (not blue: it
 #: must not read as flood water; not white: travelling crews are white)
@@ -22,8 +24,9 @@ STATE_RGB = np.array([
 STATE_WORDS = ("working", "damaged", "lost a supply", "out (flood, trip)",
                "being repaired", "just restored")
 
-NETWORK_RGB = {"power": (70, 70, 80), "water": (0, 150, 160), "roads": (150, 150, 150)}
-NETWORK_WORDS = {"power": "power line", "water": "water main", "roads": "road"}
+#: line colour and edge word of each network kind (declared in networks.kinds)
+NETWORK_RGB = {k.name: k.rgb for k in KINDS}
+NETWORK_WORDS = {k.name: k.edge_word for k in KINDS}
 
 #: crews: a dark core with a white halo while repairing; a white core with a dark
 #: ring while travelling (the halo keeps both visible on any ground)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.names import NETWORKS, SERIES, SYSTEM
+from common.names import NETWORKS, SYSTEM, series_of
 from common.stats import median, quantile
 from viz import look, story
 from viz import states as st
@@ -147,7 +147,7 @@ def damage_map_figure(run: RunData, time_h: float, realization: int):
     handles = [Line2D([], [], color=STATE_RGB[k] / 255, marker="o", ls="-", lw=2, label=name)
                for k, name in enumerate(look.STATE_WORDS) if k]
     handles += [Line2D([], [], color=np.array(c) / 255, lw=1.5, label=look.NETWORK_WORDS[k])
-                for k, c in NETWORK_RGB.items()]
+                for k, c in NETWORK_RGB.items() if k in set(net)]  # the city's kinds
     if served is not None:
         handles += [Line2D([], [], color=np.array(c) / 255, marker="s", ls="", alpha=0.7,
                            label=f"homes without {w}")
@@ -314,30 +314,36 @@ def write_compare(runs: Sequence[RunData], labels: Sequence[str], out: Path) -> 
     ``metrics.csv`` / ``metrics.png`` (median metrics per run and network)."""
     plt = _plt()
     out = Path(out)
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    names = series_of(n for run in runs for n in run.curves["network"].unique())
+    # the series first (power, water, roads / system for a three-kind city), then losses
+    cols = 3
+    rows = -(-(len(names) + 2) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(15, 4 * rows), squeeze=False)
+    loss_axes = axes.flat[len(names)], axes.flat[len(names) + 1]
+    for ax in axes.flat[len(names) + 2:]:
+        ax.set_visible(False)
     cyc = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (run, label) in enumerate(zip(runs, labels, strict=True)):
         c = cyc[k % len(cyc)]
-        for ax, name in zip(axes.flat[:4], SERIES, strict=True):
+        for ax, name in zip(axes.flat, names, strict=False):
             t, q = run.service(None, name)
             ax.step(t, q * 100, where="post", color=c, lw=2, label=label)
             ax.set_title(f"{name} (median)")
             ax.set_ylim(-2, 102)
             ax.set_ylabel("served (%)")
         if run.loss is not None:
-            for ax, col, scale in ((axes[1, 1], "customer_hours_lost", 1.0),
-                                   (axes[1, 2], "repair_cost", 1e-6)):
+            for ax, col, scale in ((loss_axes[0], "customer_hours_lost", 1.0),
+                                   (loss_axes[1], "repair_cost", 1e-6)):
                 m = run.loss.pivot(index="time_h", columns="realization", values=col)
                 ax.plot(m.index, median(m.to_numpy(float), axis=1) * scale, color=c, lw=2,
                         label=label)
-    # axes[1,0] is "system"; move it so the layout reads power, water, roads / system, losses
-    axes[1, 1].set_title("cumulative customer-hours lost (median)")
-    axes[1, 2].set_title("cumulative repair cost, M USD (median)")
+    loss_axes[0].set_title("cumulative customer-hours lost (median)")
+    loss_axes[1].set_title("cumulative repair cost, M USD (median)")
     for ax in axes.flat:
         ax.grid(alpha=0.3)
         ax.set_xlabel("time (h)")
     axes[0, 0].legend(fontsize=8)
-    axes[1, 1].legend(fontsize=8)
+    loss_axes[0].legend(fontsize=8)
     fig.suptitle("comparison: " + " vs ".join(labels))
     fig.tight_layout()
     files = [save_figure(fig, out / "compare_curves.png")]

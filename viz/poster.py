@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.names import SERIES
+from common.names import series_of
 from viz import story
 from viz.curves import COLORS
 from viz.rundata import RunData
@@ -57,13 +57,13 @@ def write_poster(run: RunData, path: Path, *, options: SceneOptions | None = Non
                  f"{story.outcome_words(run, r, chosen=opt.realization is not None)}",
                  fontsize=13, loc="left")
     ax = fig.add_subplot(gs[1, 0])
-    for name in SERIES:
+    for name in series_of(run.curves["network"].unique()):
         tt, q = run.service(r, name)
         ax.step(tt, q * 100, where="post", color=COLORS[name], lw=2.2 if name == "system"
-                else 1.4, label="everyone with all three" if name == "system" else name)
+                else 1.4, label="everyone with every service" if name == "system" else name)
     tm, qm = run.service(None, "system")
     ax.step(tm, qm * 100, where="post", color="k", lw=1, ls="--",
-            label="all three, median of the outcomes")
+            label="every service, median of the outcomes")
     ax.axvline(t, color="0.3", lw=1, ls=":")
     ax.set_ylim(-2, 102)
     ax.set_xlabel("hours after the start")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.names import NETWORKS
 from viz import look, overlay, story
 from viz import states as st
 from viz.look import (  # noqa: F401  (re-exported: the HTML viewer and plots use them)
@@ -488,8 +489,10 @@ class Scene:
         entries: list[tuple[str, str | None, object]] = [("Components", None, None)]
         for k, word in enumerate(look.STATE_WORDS):
             entries.append((word, "dot", STATE_RGB[k]))
-        for net in ("power", "water", "roads"):
-            entries.append((look.NETWORK_WORDS[net], "line", NETWORK_RGB[net]))
+        present = set(self.run.replay["network"].astype(str))
+        for net in NETWORKS:  # the city's kinds, in the declared order
+            if net in present:
+                entries.append((look.NETWORK_WORDS[net], "line", NETWORK_RGB[net]))
         if self.crews is not None:
             entries += [("Repair crews", None, None),
                         ("repairing", "crew", (look.CREW_REPAIR_RGB, look.CREW_HALO_RGB)),
@@ -747,7 +750,9 @@ class Scene:
         rp = self.run.replay
         tz, t0 = rp.get("timezone"), rp.get("t0_utc")
         if without is not None:
-            self.top_line.SetInput(story.people_line(without))
+            present = set(self.run.replay["network"].astype(str))
+            self.top_line.SetInput(story.people_line(
+                without, [k for k in NETWORKS if k in present]))
         else:
             n_bad = int(np.count_nonzero((s != st.WORKING) & (s != st.RESTORED)))
             self.top_line.SetInput(f"components out of service: {n_bad:,}")

@@ -38,24 +38,25 @@ class BlockService:
 
     ``served[f, b, k]`` is the fraction of block ``b``'s demand on network
     ``NETWORKS[k]`` served at ``times_h[f]`` (1 or 0, fractional under load
-    shedding); ``population[b]`` its people; ``xy[b]`` where it is (metres).
+    shedding; 1 for a kind that does not serve the block); ``population[b]`` its
+    people; ``xy[b]`` where it is (metres).
     """
 
     times_h: np.ndarray
-    served: np.ndarray  # (T, b, 3) float32
+    served: np.ndarray  # (T, b, len(NETWORKS)) float32
     population: np.ndarray
     xy: np.ndarray
 
     def people_without(self) -> np.ndarray:
-        """(T, 3) people without power, water and road access."""
+        """(T, len(NETWORKS)) people without each kind's service (0 for absent kinds)."""
         return np.einsum("tbk,b->tk", 1.0 - self.served, self.population)
 
     def people_without_any(self) -> np.ndarray:
-        """(T,) people missing at least one of the three (the system view)."""
+        """(T,) people missing at least one service (the system view)."""
         return (1.0 - self.served.prod(axis=2)) @ self.population
 
     def system_fraction(self) -> np.ndarray:
-        """(T,) population-weighted share with all three, as the engine's system curve."""
+        """(T,) population-weighted share with every service, as the engine's system curve."""
         return self.served.prod(axis=2) @ self.population / max(self.population.sum(), 1e-12)
 
 
@@ -145,7 +146,8 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
             advance(t_want)
             key = state.tobytes() + source_ok[tanks].tobytes()
             if key not in cache:
-                cache[key] = kernel()[0][nodes].astype(np.float32)
+                # -1 (a kind that does not serve the block) reads the appended 1.0
+                cache[key] = np.append(kernel()[0], 1.0)[nodes].astype(np.float32)
             out[order[j]] = cache[key]
             j += 1
             continue

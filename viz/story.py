@@ -98,10 +98,18 @@ def people(n: float) -> str:
     return f"{n:,.0f}"
 
 
-def people_line(without: np.ndarray) -> str:
-    """'people without power: 123,400 · water: … · road access: …' for one frame."""
-    p, w, r = (people(v) for v in without)
-    return f"people without power: {p} · water: {w} · road access: {r}"
+#: how a line of people without a service names each kind's service
+SERVICE_WORDS = {"power": "power", "water": "water", "roads": "road access", "gas": "gas",
+                 "telecom": "telecom"}
+
+
+def people_line(without: np.ndarray, kinds=("power", "water", "roads")) -> str:
+    """'people without power: 123,400 · water: … · road access: …' for one frame:
+    ``without[k]`` people lack ``NETWORKS[k]``; one entry per kind in ``kinds``."""
+    from common.names import NETWORKS
+
+    parts = [f"{SERVICE_WORDS[k]}: {people(without[NETWORKS.index(k)])}" for k in kinds]
+    return "people without " + " · ".join(parts)
 
 
 def outcome_words(run, realization: int, *, chosen: bool) -> str:

@@ -265,8 +265,9 @@ RECORDS = [
     ({"action": "fail", "assets": ["SUB"], "damage_state": "ruined"},
      "fail.damage_state: unknown damage state 'ruined' (allowed: slight, moderate, extensive, "
      "complete)"),
-    ({"action": "hold_crews", "utility": "gas", "count": 1, "duration_h": 2},
-     "hold_crews.utility: unknown utility 'gas' (allowed: power, water, roads)"),
+    ({"action": "hold_crews", "utility": "sewer", "count": 1, "duration_h": 2},
+     "hold_crews.utility: unknown utility 'sewer' (allowed: power, water, roads, gas, "
+     "telecom)"),
     ({"action": "hold_crews", "utility": "water", "count": 0, "duration_h": 2},
      "hold_crews.count: must be a whole number >= 1 (got 0)"),
     ({"action": "hold_crews", "utility": "water", "count": 1, "duration_h": -1},

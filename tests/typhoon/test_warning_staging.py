@@ -102,7 +102,9 @@ def test_member_risk_combines_curves_and_outages(tiny_twin):
     ({"stage": [{"utility": "power", "count": 5, "sites": 2}]},
      "5 power crews to stage, the scenario has 2"),
     ({"issue_time_utc": "2030-01-01T00:00:00Z"}, "lies outside the track"),
-    ({"stage": [{"utility": "gas", "count": 1, "sites": 1}]}, "warning.stage.0.utility"),
+    ({"stage": [{"utility": "sewer", "count": 1, "sites": 1}]}, "warning.stage.0.utility"),
+    ({"stage": [{"utility": "gas", "count": 1, "sites": 1}]},
+     "warning.stage.0.utility: city 'tiny' has no gas network"),
 ])
 def test_bad_warnings_are_one_line_errors(zhuhai_city, tmp_path, change, message):
     p = warning_scenario(zhuhai_city, tmp_path, **change)

@@ -77,8 +77,10 @@ def curves_figure(drill: Any, baseline: Any, branches: dict[str, Any], lang: str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), sharey=True)
-    for ax, net in zip(axes, SERIES, strict=True):
+    present = set(drill.network)
+    names = [n for n in SERIES if n in present]  # the city's kinds, then the system
+    fig, axes = plt.subplots(1, len(names), figsize=(3.5 * len(names), 3.2), sharey=True)
+    for ax, net in zip(axes, names, strict=True):
         for df, label, colour in ((baseline, tr("baseline", lang), "#888888"),
                                   (drill, tr("drill", lang), "#1f77b4")):
             g = df[df.network == net].groupby("time_h").served_fraction
@@ -86,7 +88,7 @@ def curves_figure(drill: Any, baseline: Any, branches: dict[str, Any], lang: str
             ax.fill_between(med.index, lo.values, hi.values, color=colour, alpha=0.15, lw=0)
             ax.plot(med.index, med.values, color=colour, label=label)
         for name, res in branches.items():
-            ax.step(res.times_h, res.served[:, SERIES.index(net)], where="post", lw=0.9,
+            ax.step(res.times_h, res.served[:, names.index(net)], where="post", lw=0.9,
                     ls="--", label=name)
         ax.set_title(tr(net, lang))
         ax.set_xlabel(tr("hour_axis", lang), fontsize=8)
@@ -162,9 +164,11 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
     parts.append(f"<table class='metrics'><tr><th>{e(tr('metric', lang))}</th><th>"
                  f"{e(tr('drill', lang))}</th><th>{e(tr('baseline', lang))}</th><th>"
                  f"{e(tr('difference', lang))}</th></tr>")
+    names = [s for s in SERIES if s in drill_summary["networks"]]  # the city's series
     rows = [(tr("people_hours", lang, net=tr(s, lang)), s, "customer_hours_lost")
-            for s in SERIES]
-    rows += [(tr("time_to_90", lang, net=tr(s, lang)), s, "time_to_90_h") for s in NETWORKS]
+            for s in names]
+    rows += [(tr("time_to_90", lang, net=tr(s, lang)), s, "time_to_90_h")
+             for s in names if s in NETWORKS]
     rows.append((tr("repair_cost", lang), "system", "repair_cost_usd"))
     for label, s, key in rows:
         a = drill_summary["networks"][s][key]
@@ -225,11 +229,11 @@ def _worst_moment(session: DrillSession, lang: str):
     from twin.drill.session import Moment
 
     res = session.result(MAIN)
-    k = int(np.argmin(res.served[:, 3]))
+    k = int(np.argmin(res.served[:, -1]))  # the system: the last series
     t = float(res.times_h[k])
     eng = session.branches[MAIN]
     if t <= 0:
         return None
     at = eng.fork(min(t + 1e-6, eng.now))
     return Moment(MAIN, tr("lowest_service", lang, t=f"{t:g}",
-                           pct=f"{res.served[k, 3] * 100:.0f}"), at.snapshot())
+                           pct=f"{res.served[k, -1] * 100:.0f}"), at.snapshot())

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from common.intensity import IntensityMeasure
-from common.names import NETWORKS, SERIES
+from common.names import NETWORKS
 from twin.compile import CLASSES
 from twin.drill.session import DrillSession
 from twin.engine import Engine
@@ -27,7 +27,7 @@ def geometry(session: DrillSession) -> dict[str, Any]:
     """Static map data: node positions, edge endpoints, networks, classes, ids, blocks."""
     t = session.prep.twin
     edges = np.nonzero(t.is_edge)[0]
-    road = t.block_nodes[:, 2] if len(t.block_nodes) else np.zeros(0, np.int64)
+    road = t.block_anchor() if len(t.block_nodes) else np.zeros(0, np.int64)
     return {
         "ids": [str(i) for i in t.ids],
         "x": np.round(t.x_m, 1).tolist(), "y": np.round(t.y_m, 1).tolist(),
@@ -85,9 +85,9 @@ def _states(eng: Engine) -> np.ndarray:
     return code
 
 
-def _curve(res) -> dict[str, Any]:
+def _curve(res, series) -> dict[str, Any]:
     return {"t": np.round(res.times_h, 4).tolist(),
-            **{s: np.round(res.served[:, k], 5).tolist() for k, s in enumerate(SERIES)}}
+            **{s: np.round(res.served[:, k], 5).tolist() for k, s in series}}
 
 
 def state(session: DrillSession, *, lang: str = "en", max_rows: int = 150) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def state(session: DrillSession, *, lang: str = "en", max_rows: int = 150) -> di
     lacking = np.zeros(len(b), dtype=np.int64)
     for k in range(len(NETWORKS)):
         if len(b):
-            lacking |= (served[b[:, k]] < 0.5).astype(np.int64) << k
+            lacking |= ((b[:, k] >= 0) & (served[b[:, k]] < 0.5)).astype(np.int64) << k
     snap = eng.snapshot()
     # damaged assets: most customers behind first
     dmg = np.nonzero(eng.state.damage > 0)[0]
@@ -136,7 +136,7 @@ def state(session: DrillSession, *, lang: str = "en", max_rows: int = 150) -> di
         "held": snap.held_crews,
         "branches": [{"name": n, "t_h": e.now} for n, e in session.branches.items()],
         "current": session.current,
-        "curves": {n: _curve(e.result()) for n, e in session.branches.items()},
-        "baseline": _curve(base.result()),
+        "curves": {n: _curve(e.result(), t.series()) for n, e in session.branches.items()},
+        "baseline": _curve(base.result(), t.series()),
         "log": log,
     }

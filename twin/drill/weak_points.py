@@ -34,9 +34,7 @@ class WeakPoint:
 
 def _people_served(twin: Twin, served: np.ndarray) -> float:
     if len(twin.block_population):
-        b = twin.block_nodes
-        s = served[b[:, 0]] * served[b[:, 1]] * served[b[:, 2]]
-        return float(s @ twin.block_population)
+        return float(twin.block_served(served) @ twin.block_population)
     return float(served @ twin.customers)
 
 

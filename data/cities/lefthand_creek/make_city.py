@@ -135,8 +135,8 @@ def main() -> None:
         x_m=np.array([p.nodes[n]["x_m"] for n in loads]),
         y_m=np.array([p.nodes[n]["y_m"] for n in loads]),
         population=np.full(5, 150.0),
-        power_node=np.array(loads, dtype=object), water_node=np.array(juncs, dtype=object),
-        road_node=np.array([main_ids[i] for i in (1, 4, 7, 10, 13)], dtype=object))
+        nodes={"power": np.array(loads, dtype=object), "water": np.array(juncs, dtype=object),
+               "roads": np.array([main_ids[i] for i in (1, 4, 7, 10, 13)], dtype=object)})
     graphs = {NetworkKind.POWER: p, NetworkKind.WATER: w, NetworkKind.ROADS: roads}
     net = LifelineNetwork("jamestown (synthetic assets on real terrain)", graphs,
                           proximity_dependencies(graphs, tuple(deps)), CRS, pop, None,
