@@ -116,6 +116,7 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     pos = pos.reshape(-1, 2, 3)[order].reshape(-1)
     out["lines"] = {"pos": _blob(pos), "comp": _blob(seg_c.astype(np.uint32))}
     out["networks"] = nets
+    out["services_phrase"] = story.services_phrase(story.city_kinds(rp))
     out["net_code"] = _blob(net_code)
     # points
     cls = rp["asset_class"].astype(str)

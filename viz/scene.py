@@ -129,6 +129,7 @@ class Scene:
 
         self.pv = pv
         self.run = run
+        self._kinds = story.city_kinds(run.replay)  # the city's network kinds, in order
         self.opt = opt = options or SceneOptions()
         if opt.camera not in CAMERAS:
             from viz.rundata import RunDirError
@@ -474,7 +475,7 @@ class Scene:
                 overlay.text(ren, line, 0.06, y, fs - 1, valign="top", color=(0.3, 0.3, 0.3))
                 y -= lh
             y -= 0.5 * lh
-        # the gauge: everyone with all three services, in the outcome shown
+        # the gauge: everyone with every service, in the outcome shown
         self.gauge_text = overlay.text(ren, "", gx0, y, fs - 1, valign="top")
         y -= 1.2 * lh
         self._gauge_box = (gx0, y - 0.6 * lh, gx1, y)
@@ -528,7 +529,7 @@ class Scene:
             self._add_inset(inset_top)
 
     def _add_sparkline(self, ren, y: float, lh: float, fs: int) -> float:
-        """People with all three services over time: the outcome shown (green) and the
+        """People with every service over time: the outcome shown (green) and the
         median of the outcomes (grey), with a marker at the frame's time."""
         h = 4.5 * lh
         x0, x1, y0, y1 = 0.06, 0.94, y - h, y
@@ -543,7 +544,7 @@ class Scene:
             qs = np.repeat(q, 2)[:-1]
             overlay.polyline(ren, x0 + (x1 - x0) * ts / horizon, y0 + (y1 - y0) * qs, rgb, width)
         self._spark_marker = overlay.polyline(ren, [x0, x0], [y0, y1], (20, 20, 20), 1.5)
-        overlay.text(ren, "with all three over time: this outcome (green), median (grey)", x0,
+        overlay.text(ren, "with every service over time: this outcome (green), median (grey)", x0,
                    y0 - 0.2 * lh, max(7, fs - 3), valign="top", color=(0.35, 0.35, 0.35))
         return y0 - 1.6 * lh
 
@@ -750,9 +751,7 @@ class Scene:
         rp = self.run.replay
         tz, t0 = rp.get("timezone"), rp.get("t0_utc")
         if without is not None:
-            present = set(self.run.replay["network"].astype(str))
-            self.top_line.SetInput(story.people_line(
-                without, [k for k in NETWORKS if k in present]))
+            self.top_line.SetInput(story.people_line(without, self._kinds))
         else:
             n_bad = int(np.count_nonzero((s != st.WORKING) & (s != st.RESTORED)))
             self.top_line.SetInput(f"components out of service: {n_bad:,}")
@@ -782,7 +781,8 @@ class Scene:
         col = (0.17, 0.63, 0.17) if q >= 0.9 else (0.95, 0.6, 0.1) if q >= 0.5 else (0.85, 0.1,
                                                                                        0.1)
         self._gauge["fill"][2].GetProperty().SetColor(*col)
-        self.gauge_text.SetInput(f"people with power, water and road: {q * 100:.0f} %")
+        self.gauge_text.SetInput(f"people with {story.services_phrase(self._kinds)}: "
+                                 f"{q * 100:.0f} %")
         if getattr(self, "_spark_marker", None) is not None:
             x0, x1, y0, y1 = self._spark
             x = x0 + (x1 - x0) * min(max(t / max(self.run.horizon_h, 1e-9), 0.0), 1.0)

@@ -103,6 +103,25 @@ SERVICE_WORDS = {"power": "power", "water": "water", "roads": "road access", "ga
                  "telecom": "telecom"}
 
 
+#: a kind's service in "people with power, water and road"
+HAVE_WORDS = {"power": "power", "water": "water", "roads": "road", "gas": "gas",
+              "telecom": "telecom"}
+
+
+def services_phrase(kinds) -> str:
+    """'power, water and road' for the kinds a city has (in NETWORKS order)."""
+    w = [HAVE_WORDS[k] for k in kinds]
+    return w[0] if len(w) == 1 else ", ".join(w[:-1]) + " and " + w[-1]
+
+
+def city_kinds(replay) -> list[str]:
+    """The kinds of a run's city, in NETWORKS order, from its replay arrays."""
+    from common.names import NETWORKS
+
+    present = set(replay["network"].astype(str))
+    return [k for k in NETWORKS if k in present]
+
+
 def people_line(without: np.ndarray, kinds=("power", "water", "roads")) -> str:
     """'people without power: 123,400 · water: … · road access: …' for one frame:
     ``without[k]`` people lack ``NETWORKS[k]``; one entry per kind in ``kinds``."""
