@@ -21,6 +21,9 @@ _WHERE = {
     "road_grid_proxy": "networks.importers.city",
     "from_epanet": "networks.importers.epanet",
     "from_pandapower": "networks.importers.power",
+    "probabilities_by_csv_id": "networks.importers.shelby_tables",
+    "read_failure_probabilities": "networks.importers.shelby_tables",
+    "read_shelby_tables": "networks.importers.shelby_tables",
 }
 __all__ = sorted(_WHERE)
 __getattr__ = lazy_getattr(__name__, _WHERE)
