@@ -41,10 +41,13 @@ def _scale(text: str) -> float | str:
 def add_import(sub) -> None:
     """Add the ``import`` subcommand to an argparse subparsers object."""
     p = sub.add_parser(
-        "import", help="build a city GeoPackage from EPANET (.inp) and/or pandapower (.json)",
+        "import", help="build a city GeoPackage from EPANET (.inp), pandapower (.json), "
+        "OpenStreetMap or a Shelby County (INDP CSV) folder",
         description="Convert real networks into a city GeoPackage: EPANET water networks "
-        "(read with WNTR) and pandapower grids. Roads are a documented grid proxy; "
-        "interdependencies follow the proximity rules.",
+        "(read with WNTR), pandapower grids, OpenStreetMap roads and power, or the four "
+        "interdependent lifelines of the INDP CSV layout (Shelby County). Roads are a "
+        "documented grid proxy unless --osm gives them; interdependencies follow the "
+        "proximity rules where the input gives none.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epanet", type=Path, help="EPANET input file (.inp) with coordinates")
     p.add_argument("--crs", help="projected CRS of the EPANET coordinates (e.g. EPSG:32632); "
