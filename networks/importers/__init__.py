@@ -1,4 +1,5 @@
-"""Importers of real networks: EPANET water (WNTR), pandapower grids, and city assembly.
+"""Importers of real networks: EPANET water (WNTR), pandapower grids, OpenStreetMap,
+Shelby County's INDP CSVs (:func:`from_shelby`), and city assembly.
 
 >>> from networks.importers import from_epanet, from_pandapower, city_from_parts
 >>> water = from_epanet("data/networks/Net3.inp", crs="EPSG:32632", scale="auto")
@@ -21,6 +22,10 @@ _WHERE = {
     "road_grid_proxy": "networks.importers.city",
     "from_epanet": "networks.importers.epanet",
     "from_pandapower": "networks.importers.power",
+    "from_shelby": "networks.importers.shelby",
+    "probabilities_by_csv_id": "networks.importers.shelby_tables",
+    "read_failure_probabilities": "networks.importers.shelby_tables",
+    "read_shelby_tables": "networks.importers.shelby_tables",
 }
 __all__ = sorted(_WHERE)
 __getattr__ = lazy_getattr(__name__, _WHERE)
