@@ -157,16 +157,23 @@ def test_oberrhein_loads_and_open_switches(power, ppnet):
     open_lines = set(ppnet.switch[(ppnet.switch.et == "l") & ~ppnet.switch.closed].element)
     assert len(open_lines) == 6
     ids = {i for _, _, i in g.edges(data="id")}
-    assert not {f"PL:{i}" for i in open_lines} & ids
-    assert {f"PL:{i}" for i in ppnet.line.index if i not in open_lines} <= ids
-    # operated radially: a forest, one grid supply per tree
-    assert nx.is_forest(g)
-    for comp in nx.connected_components(g):
+    # lines behind open switches are kept, as normally open ties
+    assert {f"PL:{i}" for i in ppnet.line.index} <= ids
+    sw = {a["id"]: a for _, _, a in g.edges(data=True) if a.get("switch")}
+    assert {i for i, a in sw.items() if a["normally_open"]} == {f"PL:{i}" for i in open_lines}
+    assert all(sw[f"PL:{i}"]["switch"] == "tie" for i in open_lines)
+    closed = set(ppnet.switch[(ppnet.switch.et == "l") & ppnet.switch.closed].element)
+    assert {f"PL:{i}" for i in closed - open_lines} <= set(sw)
+    assert not any(a["automated"] for a in sw.values())
+    # operated radially: without the open ties a forest, one grid supply per tree
+    op = g.edge_subgraph([(u, v) for u, v, a in g.edges(data=True)
+                          if not a.get("normally_open")]).copy()
+    op.add_nodes_from(g.nodes(data=True))
+    assert nx.is_forest(op)
+    for comp in nx.connected_components(op):
         assert sum(g.nodes[n]["asset_class"] == "grid_supply" for n in comp) == 1
     # overhead flag from the line type; length from length_km
     for i, r in ppnet.line.iterrows():
-        if i in open_lines:
-            continue
         e = next(a for _, _, a in g.edges(data=True) if a["id"] == f"PL:{i}")
         assert e["overhead"] == (r["type"] == "ol")
         assert e["length_m"] == pytest.approx(r["length_km"] * 1000)
@@ -174,6 +181,9 @@ def test_oberrhein_loads_and_open_switches(power, ppnet):
 
 def test_oberrhein_every_load_reaches_a_supply(power):
     g = power.graph
+    g = g.edge_subgraph([(u, v) for u, v, a in g.edges(data=True)
+                         if not a.get("normally_open")]).copy()  # as operated
+    g.add_nodes_from(power.graph.nodes(data=True))
     sources = [n for n, a in g.nodes(data=True) if a["asset_class"] == "grid_supply"]
     reach = set().union(*(nx.node_connected_component(g, s) for s in sources))
     loads = [n for n, a in g.nodes(data=True) if a["asset_class"] == "power_load"]
