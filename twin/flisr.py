@@ -65,13 +65,14 @@ here draws random numbers: a run with FLISR is still a pure function of its seed
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from networks.schema import Q_PER_P, AssetClass, NetworkKind, switch_draw
 from twin.compile import CLASS_INDEX, NET_INDEX, SWITCH_KINDS, Twin
-from twin.kernels.feeders import energised_tree, grow, path_margin, subtree_load
+from twin.kernels.feeders import energised_tree, grow, isolated_zone, restore_ties
 
 BREAKER = SWITCH_KINDS.index("breaker")
 SECTIONALIZER = SWITCH_KINDS.index("sectionalizer")
@@ -104,7 +105,16 @@ class FeederTopology:
     node; ``bulk``: sections holding a source or a substation (not a feeder);
     ``fault_sec``: the section a fault of the component isolates (-1: it is not a
     feeder fault); ``load_mva``, ``rating_mva`` (feeder segments, inf elsewhere),
-    ``sub_mva`` (substations); ``site``: the road node a crew drives to.
+    ``sub_mva`` (substations); ``site``: the road node a crew drives to;
+    ``edge_u``/``edge_v``: an edge's ends; ``relevant``: the components whose failure
+    or repair can change the switching (feeder faults and the bulk supply, not power
+    loads).
+
+    Component arrays and indices (``edge``, ``a``, ``b``, the CSR ``adj_*``) are in the
+    power network's own numbering ``0..m-1``: ``comp`` maps them to the twin's
+    (``edge_full``: the switches' edges there), so the walks touch only the power
+    network. ``site`` is a twin index (a road node); ``bulk_node``: nodes of the bulk
+    sections (a transfer never reaches into them).
     """
 
     edge: np.ndarray
@@ -127,6 +137,33 @@ class FeederTopology:
     rating_mva: np.ndarray
     sub_mva: np.ndarray
     site: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    relevant: np.ndarray
+    comp: np.ndarray
+    is_edge: np.ndarray
+    adj_indptr: np.ndarray
+    adj_node: np.ndarray
+    adj_edge: np.ndarray
+    edge_full: np.ndarray
+    bulk_node: np.ndarray
+
+    @property
+    def m(self) -> int:
+        """Number of power components (the local index range)."""
+        return len(self.comp)
+
+    @classmethod
+    def cached(cls, twin: Twin, *, automated_share: float | None = None,
+               loading_limit: float = 1.0) -> FeederTopology:
+        """:meth:`build`, once per twin and settings (the realizations of a run share it;
+        it is read-only)."""
+        per_twin = _TOPOLOGIES.setdefault(twin, {})
+        key = (automated_share, loading_limit)
+        if key not in per_twin:
+            per_twin[key] = cls.build(twin, automated_share=automated_share,
+                                      loading_limit=loading_limit)
+        return per_twin[key]
 
     @classmethod
     def build(cls, twin: Twin, *, automated_share: float | None = None,
@@ -197,10 +234,30 @@ class FeederTopology:
             rating[ok] = (np.sqrt(3.0) * kv[ok] * ph.max_i_ka[ok]
                           * np.maximum(ph.parallel[ok], 1) * loading_limit)
             sub_mva[is_sub] = np.nan_to_num(ph.sn_mva[is_sub], nan=np.inf) * loading_limit
-        return cls(sw.edge.astype(np.int64), kind, sw.normally_open.copy(), remote, a, b,
-                   section[a], section[b], section, bulk, fault_sec, switch_of, power,
-                   power_source, is_sub, feeder_edge, load_mva, rating, sub_mva,
-                   t.access_node[sw.edge].astype(np.int64))
+        relevant = power & ((fault_sec >= 0) | ((section >= 0) & bulk[np.maximum(section, 0)])
+                            | (switch_of >= 0))
+        # everything from here on in the power network's own (local) numbering
+        comp = np.nonzero(power)[0]
+        loc = np.full(n + 1, -1, dtype=np.int64)  # loc[-1] stays -1
+        loc[comp] = np.arange(len(comp))
+        cnt = np.diff(t.adj_indptr)[comp]
+        indptr = np.zeros(len(comp) + 1, dtype=np.int64)
+        np.cumsum(cnt, out=indptr[1:])
+        pos = np.repeat(t.adj_indptr[comp] - indptr[:-1], cnt) + np.arange(int(indptr[-1]))
+        eu = np.where(t.is_edge[comp], loc[t.edge_u[comp]], -1)
+        ev = np.where(t.is_edge[comp], loc[t.edge_v[comp]], -1)
+        return cls(loc[sw.edge], kind, sw.normally_open.copy(), remote, loc[a], loc[b],
+                   section[a], section[b], section[comp], bulk, fault_sec[comp],
+                   switch_of[comp], power[comp], power_source[comp], is_sub[comp],
+                   feeder_edge[comp], load_mva[comp], rating[comp], sub_mva[comp],
+                   t.access_node[sw.edge].astype(np.int64), eu, ev, relevant[comp], comp,
+                   t.is_edge[comp], indptr, loc[t.adj_node[pos]], loc[t.adj_edge[pos]],
+                   sw.edge.astype(np.int64),
+                   (nodes & (section >= 0) & bulk[np.maximum(section, 0)])[comp])
+
+
+#: FeederTopology per twin (weak: a twin's entry goes with it)
+_TOPOLOGIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Flisr:
@@ -217,8 +274,8 @@ class Flisr:
         self.settings = settings
         twin = engine.twin
         svc = engine.config.service
-        self.topo = FeederTopology.build(twin, automated_share=settings.automated_share,
-                                         loading_limit=svc.max_loading_percent / 100.0)
+        self.topo = FeederTopology.cached(twin, automated_share=settings.automated_share,
+                                          loading_limit=svc.max_loading_percent / 100.0)
         self.open = self.topo.normally_open.copy()
         self.pending = np.zeros(len(self.open), dtype=bool)
         self._prev: np.ndarray | None = None
@@ -235,13 +292,15 @@ class Flisr:
         eng = self.eng
         topo = self.topo
         now = eng.now
-        h = eng.state.healthy(now) & topo.power
+        h = self._healthy_now()
         if self._prev is None:
-            self._prev = np.ones_like(h) & topo.power
+            self._prev = np.ones_like(h)
         diff = h != self._prev
         if not diff.any():
             return
         self._prev = h
+        # a power load's own fault or repair changes no switching (its fuse)
+        diff &= topo.relevant
         down = np.nonzero(diff & ~h)[0]
         back = np.nonzero(diff & h)[0]
         if len(back):
@@ -260,64 +319,72 @@ class Flisr:
         env = self.eng.env
         yield env.timeout(max(at - env.now, 0.0))
         if self._apply(self.plan(self.topo.remote, ties=ties)):
-            self.eng._recompute()
-            self.eng._notify()
+            self.eng._recompute()  # crews need no wake-up: switching moves no job
 
     def _dispatch(self) -> None:
         """Send crews to the manual switches that the full plan wants changed."""
         eng = self.eng
         topo = self.topo
+        if topo.remote.all():
+            return  # nothing for a crew to do
         target = self.plan(np.ones(len(self.open), dtype=bool), ties=True)
         need = np.nonzero((target != self.open) & ~topo.remote & ~self.pending)[0]
         if not len(need):
             return
         self.pending[need] = True
-        for s in need:
-            eng.env.process(self._manual(int(s)))
+        eng.env.process(self._manual(need, self.dispatch_h))
 
-    def _manual(self, s: int):
+    def _manual(self, switches: np.ndarray, delay_h: float):
+        """Operators leave the power depot after ``delay_h`` for ``switches``, each
+        driving the current roads to its switch; an unreachable one is tried again
+        after :data:`RETRY_H`."""
         from twin.kernels.routing import travel_times
 
         eng = self.eng
         env = eng.env
         t = eng.twin
-        yield env.timeout(self.dispatch_h)
-        while True:
-            target = np.zeros(t.n, dtype=bool)
-            site = int(self.topo.site[s])
-            target[site] = True
-            depot = int(eng.tables.depots[NET_INDEX[NetworkKind.POWER]])
-            dist = travel_times(depot, eng._up(), eng.edge_time_h, t.adj_indptr, t.adj_node,
-                                t.adj_edge, target, 1)
-            if np.isfinite(dist[site]):
-                break
-            if env.now + RETRY_H > eng.horizon_h:
-                self.pending[s] = False
-                return
-            yield env.timeout(RETRY_H)
-        if dist[site] > 0:
-            yield env.timeout(float(dist[site]))
-        self.pending[s] = False
-        operable = self.topo.remote.copy()
-        operable[s] = True
-        if self._apply(self.plan(operable, ties=True)):
-            eng._recompute()
-            eng._notify()
+        yield env.timeout(delay_h)
+        sites = self.topo.site[switches]
+        target = np.zeros(t.n, dtype=bool)
+        target[sites] = True
+        depot = int(eng.tables.depots[NET_INDEX[NetworkKind.POWER]])
+        dist = travel_times(depot, eng._up(), eng.edge_time_h, t.adj_indptr, t.adj_node,
+                            t.adj_edge, target, int(target.sum()))[sites]
+        late = switches[~np.isfinite(dist)]
+        if len(late) and env.now + RETRY_H <= eng.horizon_h:
+            env.process(self._manual(late, RETRY_H))
+        else:
+            self.pending[late] = False
+        ok = np.isfinite(dist)
+        order = np.argsort(dist[ok], kind="stable")
+        start = env.now
+        for s, d in zip(switches[ok][order].tolist(), dist[ok][order].tolist(), strict=True):
+            if start + d > env.now:
+                yield env.timeout(start + d - env.now)
+            self.pending[s] = False
+            operable = self.topo.remote.copy()
+            operable[s] = True
+            if self._apply(self.plan(operable, ties=True)):
+                eng._recompute()
 
     def _return_to_normal(self, back: np.ndarray) -> None:
         """Repaired components: the crew there operates the manual switches around
         their sections, the automation the rest (no recompute: the caller does)."""
         topo = self.topo
-        secs = np.unique(np.concatenate([topo.section[back], topo.fault_sec[back]]))
-        secs = secs[secs >= 0]
-        operable = topo.remote | np.isin(topo.sec_a, secs) | np.isin(topo.sec_b, secs)
+        if np.array_equal(self.open, topo.normally_open):
+            return  # nothing was switched away from normal
+        near = np.zeros(len(topo.bulk) + 1, dtype=bool)  # index -1: none
+        near[topo.section[back]] = True
+        near[topo.fault_sec[back]] = True
+        near[-1] = False
+        operable = topo.remote | near[topo.sec_a] | near[topo.sec_b]
         self._apply(self.plan(operable, ties=True))
 
     # ------------------------------------------------------------------ switching
     def _set(self, s: int, is_open: bool) -> None:
         eng = self.eng
         self.open[s] = is_open
-        e = int(self.topo.edge[s])
+        e = int(self.topo.edge_full[s])
         eng.state.switch_open[e] = is_open
         eng.recorder.switched(eng.now, e, is_open)
 
@@ -334,30 +401,36 @@ class Flisr:
             self._set(int(s), False)
         return True
 
+    def _healthy_now(self) -> np.ndarray:
+        """Power components neither damaged nor out now (local numbering)."""
+        st = self.eng.state
+        c = self.topo.comp
+        return (st.damage[c] == 0) & (self.eng.now >= st.outage_until[c])
+
     def _conduct(self, open_sw: np.ndarray) -> np.ndarray:
-        eng = self.eng
-        st = eng.state
-        c = st.healthy(eng.now) & ~st.switched_off & self.topo.power
+        c = self._healthy_now() & ~self.eng.state.switched_off[self.topo.comp]
         c[self.topo.edge[open_sw]] = False
         return c
 
+    def _tree(self, conduct: np.ndarray):
+        topo = self.topo
+        return energised_tree(conduct, topo.power_source, topo.adj_indptr, topo.adj_node,
+                              topo.adj_edge)
+
     def _trip(self, faults: np.ndarray) -> None:
         """Protection: the breaker between the source and each energised fault opens."""
-        t = self.eng.twin
         topo = self.topo
-        conduct = self._conduct(self.open)
-        depth, parent, _ = energised_tree(conduct, topo.power_source, t.adj_indptr,
-                                          t.adj_node, t.adj_edge)
+        depth, parent, _ = self._tree(self._conduct(self.open))
         for f in faults.tolist():
             own = topo.switch_of[f]
             if own >= 0 and topo.kind[own] == BREAKER:
                 if not self.open[own] and depth[topo.a[own]] >= 0:
                     self._set(int(own), True)
                 continue
-            if t.is_edge[f]:
-                ends = [int(t.edge_u[f]), int(t.edge_v[f])]
+            if topo.is_edge[f]:
+                ends = [int(topo.edge_u[f]), int(topo.edge_v[f])]
             else:
-                ends = t.adj_node[t.adj_indptr[f]:t.adj_indptr[f + 1]].tolist()
+                ends = topo.adj_node[topo.adj_indptr[f]:topo.adj_indptr[f + 1]].tolist()
             ends = [x for x in ends if depth[x] >= 0]
             if not ends:
                 continue  # not energised: nothing to trip
@@ -369,31 +442,21 @@ class Flisr:
                     if not self.open[s]:
                         self._set(int(s), True)
                     break
-                x = int(t.edge_u[e] if t.edge_v[e] == x else t.edge_v[e])
+                x = int(topo.edge_u[e] if topo.edge_v[e] == x else topo.edge_v[e])
 
     # ------------------------------------------------------------------ planning
     def plan(self, operable: np.ndarray, *, ties: bool) -> np.ndarray:
         """The open state each switch should have now, operating only ``operable``
         switches (see the module docstring); ``ties``: also pick up dead sections
         through ties (else ties keep their state unless they bound a fault)."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         eng = self.eng
         topo = self.topo
-        n_sec = len(topo.bulk)
-        faults = topo.fault_sec[(topo.fault_sec >= 0)
-                                & ~eng.state.healthy(eng.now) & topo.power]
-        # the isolated zone: faulted sections and what closed manual switches join to them
-        join = ~operable & ~self.open
-        g = coo_matrix((np.ones(int(join.sum())), (topo.sec_a[join], topo.sec_b[join])),
-                       shape=(n_sec, n_sec))
-        _, comp = connected_components(g, directed=False)
-        in_z = np.zeros(n_sec, dtype=bool)
-        if len(faults):
-            hit = np.zeros(int(comp.max()) + 1, dtype=bool)
-            hit[comp[faults]] = True
-            in_z = hit[comp]
+        healthy = self._healthy_now()
+        # what can conduct, switching aside
+        self._healthy = healthy & ~eng.state.switched_off[topo.comp]
+        faults = topo.fault_sec[(topo.fault_sec >= 0) & ~healthy]
+        in_z = isolated_zone(len(topo.bulk), topo.sec_a, topo.sec_b, ~operable & ~self.open,
+                             np.unique(faults))
         za, zb = in_z[topo.sec_a], in_z[topo.sec_b]
         target = self.open.copy()
         target[operable & (za != zb)] = True
@@ -407,110 +470,44 @@ class Flisr:
 
     def _restore(self, target: np.ndarray, cand: np.ndarray, in_z: np.ndarray,
                  breakers: np.ndarray) -> None:
-        """Ties: keep the closed ones that are still needed and within capacity, then
-        pick up dead regions one at a time through the tie with the most spare
-        capacity (``cand``: the ties that may be operated). Breakers (of ``breakers``)
-        whose substation side is dead open first (loss-of-voltage tripping)."""
-        t = self.eng.twin
+        """Ties (:func:`twin.kernels.feeders.restore_ties`; ``cand``: the ties that may be
+        operated, ``breakers`` the breakers): thermal limits there, and with ``service.
+        power: powerflow`` each tie it closes must also pass :meth:`_voltage_ok`, else it
+        stays open and the rest is planned again without it."""
         topo = self.topo
-        eu, ev = t.edge_u.astype(np.int64), t.edge_v.astype(np.int64)
-        healthy = self._conduct(np.zeros(len(target), dtype=bool))
-        conduct = self._conduct(target)
-
-        def tree():
-            return energised_tree(conduct, topo.power_source, t.adj_indptr, t.adj_node,
-                                  t.adj_edge)
-
-        depth, parent, order = tree()
-        dead = np.nonzero(breakers & ~target)[0]
-        dead = dead[depth[topo.a[dead]] < 0]
-        if len(dead):
-            target[dead] = True
-            conduct[topo.edge[dead]] = False
-            depth, parent, order = tree()
-        # closed ties that another path now feeds are opened (open transition back)
-        for s in np.nonzero(cand & ~target)[0]:
-            e = topo.edge[s]
-            if parent[topo.a[s]] == e or parent[topo.b[s]] == e:
-                conduct[e] = False
-                d2, _, _ = tree()
-                if d2[topo.a[s]] >= 0 and d2[topo.b[s]] >= 0:
-                    target[s] = True
-                    depth, parent, order = d2, *tree()[1:]
-                else:
-                    conduct[e] = True
-            else:
-                target[s] = True  # a loop: both ends fed without it
-                conduct[e] = False
-                depth, parent, order = tree()
-        # closed ties now over capacity (the region they feed grew) open
-        kept = np.nonzero(cand & ~target)[0]
-        over = []
-        if len(kept):
-            flow = subtree_load(order, parent, eu, ev, topo.load_mva)
-            sub_load = self._sub_load(order, parent, flow)
-            for s in kept.tolist():
-                e = topo.edge[s]
-                near = topo.a[s] if parent[topo.b[s]] == e else topo.b[s]
-                if parent[near] == e:  # fed from the other side
-                    continue
-                if path_margin(near, 0.0, parent, flow, sub_load, topo.rating_mva,
-                               topo.sub_mva, topo.is_sub, eu, ev) < 0:
-                    over.append(s)
-        if over:
-            target[over] = True
-            conduct[topo.edge[over]] = False
-            depth, parent, order = tree()
-        node_sec = topo.section
-        blocked = (node_sec >= 0) & ~t.is_edge & (
-            topo.bulk[np.maximum(node_sec, 0)] | in_z[np.maximum(node_sec, 0)])
+        sec = np.maximum(topo.section, 0)
+        blocked = topo.bulk_node | (in_z[sec] & (topo.section >= 0) & ~topo.is_edge)
         rejected = np.zeros(len(target), dtype=bool)
         while True:
-            reached = depth >= 0
-            a, b, e = topo.a, topo.b, topo.edge
-            ok = (cand & target & ~rejected & healthy[e] & healthy[a] & healthy[b]
-                  & (reached[a] != reached[b]))
-            if not ok.any():
+            tgt = target.copy()
+            new = restore_ties(tgt, cand, breakers, rejected, topo.edge, topo.a, topo.b,
+                               self._healthy, blocked, topo.power_source, topo.adj_indptr,
+                               topo.adj_node, topo.adj_edge, topo.edge_u, topo.edge_v,
+                               topo.load_mva, topo.rating_mva, topo.sub_mva, topo.is_sub,
+                               topo.feeder_edge)
+            bad = self._voltage_fails(tgt, new) if self._powerflow and len(new) else -1
+            if bad < 0:
+                target[:] = tgt
                 return
-            flow = subtree_load(order, parent, eu, ev, topo.load_mva)
-            sub_load = self._sub_load(order, parent, flow)
-            best = None
-            for s in np.nonzero(ok)[0].tolist():
-                near, far = (int(a[s]), int(b[s])) if reached[a[s]] else (int(b[s]), int(a[s]))
-                nodes, _, touched = grow(far, conduct, blocked, t.adj_indptr, t.adj_node,
-                                         t.adj_edge)
-                load = float(topo.load_mva[nodes].sum()) if len(nodes) else 0.0
-                if touched or load <= 0:
-                    rejected[s] = True
-                    continue
-                m = min(path_margin(near, load, parent, flow, sub_load, topo.rating_mva,
-                                    topo.sub_mva, topo.is_sub, eu, ev),
-                        topo.rating_mva[e[s]] - load)  # and the tie itself
-                if m < 0:
-                    rejected[s] = True
-                    continue
-                if best is None or (-m, s) < best[0]:
-                    best = ((-m, s), s, near, nodes)
-            if best is None:
-                return
-            _, s, near, nodes = best
-            conduct[e[s]] = True
-            if self._powerflow and not self._voltage_ok(conduct, near, nodes):
-                conduct[e[s]] = False
-                rejected[s] = True
-                continue
-            target[s] = False
-            depth, parent, order = tree()
+            rejected[bad] = True
 
-    def _sub_load(self, order: np.ndarray, parent: np.ndarray, flow: np.ndarray) -> np.ndarray:
-        """Load (MVA) each substation feeds through its feeder segments now."""
-        t = self.eng.twin
+    def _voltage_fails(self, target: np.ndarray, new: np.ndarray) -> int:
+        """The first tie of ``new`` (closed by the plan ``target``) whose region fails
+        :meth:`_voltage_ok`, or -1."""
         topo = self.topo
-        v = order[parent[order] >= 0]
-        e = parent[v]
-        p = np.where(t.edge_u[e] == v, t.edge_v[e], t.edge_u[e])
-        m = topo.feeder_edge[e] & topo.is_sub[p]
-        return np.bincount(p[m], weights=flow[v[m]], minlength=t.n)
+        final = self._healthy.copy()
+        final[topo.edge[target]] = False
+        for s in new.tolist():
+            without = final.copy()
+            without[topo.edge[s]] = False
+            depth, _, _ = self._tree(without)
+            far = topo.a[s] if depth[topo.a[s]] < 0 else topo.b[s]
+            near = topo.b[s] if far == topo.a[s] else topo.a[s]
+            region, _, _ = grow(far, without, np.zeros(topo.m, dtype=bool), topo.adj_indptr,
+                                topo.adj_node, topo.adj_edge)
+            if not self._voltage_ok(final, near, region):
+                return s
+        return -1
 
     def _voltage_ok(self, conduct: np.ndarray, near: int, region: np.ndarray) -> bool:
         """With ``service.power: powerflow``: after closing the tie, does the island
@@ -518,14 +515,15 @@ class Flisr:
         from twin.physics.powerflow import PowerFlow
 
         eng = self.eng
-        t = eng.twin
+        topo = self.topo
         if self._pf is None:
-            self._pf = PowerFlow(t, eng.config.service)
+            self._pf = PowerFlow(eng.twin, eng.config.service)
         pf = self._pf
-        nodes, edges, _ = grow(near, conduct, np.zeros(t.n, dtype=bool), t.adj_indptr,
-                               t.adj_node, t.adj_edge)
-        if not (self.topo.power_source[nodes]).any():
+        nodes, edges, _ = grow(near, conduct, np.zeros(topo.m, dtype=bool), topo.adj_indptr,
+                               topo.adj_node, topo.adj_edge)
+        if not topo.power_source[nodes].any():
             return False
+        nodes, edges, region = topo.comp[nodes], topo.comp[edges], topo.comp[region]
         if pf.solve(nodes, edges, shed=False) is None:
             return False
         st = eng.config.service

@@ -116,3 +116,172 @@ def path_margin(x, load, parent, flow, sub_load, rating, sub_mva, is_sub, edge_u
             return m
         m = min(m, rating[e] - flow[x] - load)
         x = edge_u[e] if edge_v[e] == x else edge_v[e]
+
+
+@njit(cache=True)
+def feeder_loads(order, parent, edge_u, edge_v, load, is_sub, feeder_edge):
+    """:func:`subtree_load` and, per substation, the load it feeds through its feeder
+    segments (its transformer's load; transmission lines fed onwards are not counted)."""
+    flow = subtree_load(order, parent, edge_u, edge_v, load)
+    sub_load = np.zeros(load.shape[0])
+    for j in range(order.shape[0]):
+        v = order[j]
+        e = parent[v]
+        if e < 0 or not feeder_edge[e]:
+            continue
+        p = edge_u[e] if edge_v[e] == v else edge_v[e]
+        if is_sub[p]:
+            sub_load[p] += flow[v]
+    return flow, sub_load
+
+
+@njit(cache=True)
+def isolated_zone(n_sec, sec_a, sec_b, join, fault_secs):
+    """Sections in the isolated zone: those joined to a faulted section through the
+    switches flagged in ``join`` (closed switches that cannot be operated now)."""
+    root = np.arange(n_sec)
+    for s in range(sec_a.shape[0]):
+        if not join[s]:
+            continue
+        x = sec_a[s]
+        while root[x] != x:
+            x = root[x]
+        y = sec_b[s]
+        while root[y] != y:
+            y = root[y]
+        if x != y:
+            root[x] = y
+    hit = np.zeros(n_sec, dtype=np.bool_)
+    for f in fault_secs:
+        x = f
+        while root[x] != x:
+            x = root[x]
+        hit[x] = True
+    out = np.zeros(n_sec, dtype=np.bool_)
+    for i in range(n_sec):
+        x = i
+        while root[x] != x:
+            x = root[x]
+        out[i] = hit[x]
+    return out
+
+
+@njit(cache=True)
+def restore_ties(target, cand, breakers, rejected, sw_edge, sw_a, sw_b, healthy, blocked,
+                 is_source, adj_indptr, adj_node, adj_edge, edge_u, edge_v, load, rating,
+                 sub_mva, is_sub, feeder_edge):
+    """The tie part of a switching plan (see :mod:`twin.flisr`), in place on ``target``
+    (True: open) for the switches ``k``; components in the power network's numbering.
+
+    1. breakers (``breakers``: may be operated) whose substation side is dead open;
+    2. closed ties (``cand`` & closed) that another path makes redundant open; the
+       others stay closed unless they feed a loop or are now over capacity;
+    3. dead regions (no node ``blocked``: bulk or isolated) are picked up one at a
+       time through the tie (``cand``, not ``rejected``) whose feeding path keeps the
+       most spare capacity (feeder ``rating`` and substation ``sub_mva`` against the
+       flows, the tie's own rating); ties that cannot are flagged in ``rejected``.
+
+    Returns the ties closed in step 3, in order.
+    """
+    k = target.shape[0]
+    conduct = healthy.copy()
+    closed = np.zeros(k, dtype=np.bool_)
+    for s in range(k):
+        closed[s] = cand[s] and not target[s]
+        if target[s] or closed[s]:
+            conduct[sw_edge[s]] = False
+    depth, parent, order = energised_tree(conduct, is_source, adj_indptr, adj_node, adj_edge)
+    again = False
+    for s in range(k):
+        if breakers[s] and not target[s] and depth[sw_a[s]] < 0:
+            target[s] = True
+            conduct[sw_edge[s]] = False
+            again = True
+    if again:
+        depth, parent, order = energised_tree(conduct, is_source, adj_indptr, adj_node,
+                                              adj_edge)
+    keep = np.zeros(k, dtype=np.bool_)
+    n_keep = 0
+    n_cand = 0
+    for s in range(k):
+        ra, rb = depth[sw_a[s]] >= 0, depth[sw_b[s]] >= 0
+        if closed[s]:
+            if ra and rb:
+                target[s] = True  # redundant: open
+            else:
+                keep[s] = True
+                n_keep += 1
+        elif cand[s] and target[s] and ra != rb:
+            n_cand += 1
+    out = np.empty(k, dtype=np.int64)
+    if n_keep == 0 and n_cand == 0:
+        return out[:0]
+    if n_keep:
+        for s in range(k):
+            if keep[s]:
+                conduct[sw_edge[s]] = True
+        depth, parent, order = energised_tree(conduct, is_source, adj_indptr, adj_node,
+                                              adj_edge)
+        flow, sub_load = feeder_loads(order, parent, edge_u, edge_v, load, is_sub,
+                                      feeder_edge)
+        again = False
+        for s in range(k):
+            if not keep[s]:
+                continue
+            e = sw_edge[s]
+            if parent[sw_b[s]] == e:
+                near, far = sw_a[s], sw_b[s]
+            elif parent[sw_a[s]] == e:
+                near, far = sw_b[s], sw_a[s]
+            else:  # both ends fed without it: a loop
+                target[s] = True
+                conduct[e] = False
+                again = True
+                continue
+            m = path_margin(near, 0.0, parent, flow, sub_load, rating, sub_mva, is_sub,
+                            edge_u, edge_v)
+            if min(m, rating[e] - flow[far]) < 0:
+                target[s] = True
+                conduct[e] = False
+                again = True
+        if again:
+            depth, parent, order = energised_tree(conduct, is_source, adj_indptr, adj_node,
+                                                  adj_edge)
+    n_out = 0
+    while True:
+        flow, sub_load = feeder_loads(order, parent, edge_u, edge_v, load, is_sub,
+                                      feeder_edge)
+        best = -1
+        best_m = -np.inf
+        for s in range(k):
+            e, a, b = sw_edge[s], sw_a[s], sw_b[s]
+            if not (cand[s] and target[s]) or rejected[s]:
+                continue
+            if not (healthy[e] and healthy[a] and healthy[b]):
+                continue
+            if (depth[a] >= 0) == (depth[b] >= 0):
+                continue
+            near, far = (a, b) if depth[a] >= 0 else (b, a)
+            nodes, _, touched = grow(far, conduct, blocked, adj_indptr, adj_node, adj_edge)
+            total = 0.0
+            for x in nodes:
+                total += load[x]
+            if touched or total <= 0.0:
+                rejected[s] = True
+                continue
+            m = min(path_margin(near, total, parent, flow, sub_load, rating, sub_mva, is_sub,
+                                edge_u, edge_v), rating[e] - total)
+            if m < 0:
+                rejected[s] = True
+                continue
+            if m > best_m:
+                best_m = m
+                best = s
+        if best < 0:
+            return out[:n_out]
+        target[best] = False
+        conduct[sw_edge[best]] = True
+        out[n_out] = best
+        n_out += 1
+        depth, parent, order = energised_tree(conduct, is_source, adj_indptr, adj_node,
+                                              adj_edge)
