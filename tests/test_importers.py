@@ -294,3 +294,65 @@ def test_cli_bad_input_is_one_line_error(tmp_path):
     with pytest.raises(NetworkError, match="Net3.inp: unknown CRS"):
         a.func(a)
     assert not list(tmp_path.iterdir())
+
+
+def test_switches_compile_and_survive_a_saved_city(city, ppnet, tmp_path):
+    from networks.fragility import AssetModels
+    from networks.io import load_city, save_city
+    from twin.compile import compile_twin
+    from twin.engine import Engine, RunConfig
+
+    t = compile_twin(city)
+    sw = t.switches
+    open_lines = set(ppnet.switch[(ppnet.switch.et == "l") & ~ppnet.switch.closed].element)
+    assert set(sw.ids[sw.normally_open]) == {f"PL:{i}" for i in open_lines}
+    # an open tie carries nothing from the start, and every load is still served
+    eng = Engine(t, [], AssetModels.defaults(), RunConfig(horizon_h=1.0),
+                 np.random.default_rng(0))
+    assert not eng.state.up(0.0)[sw.edge[sw.normally_open]].any()
+    assert eng.recorder.served_now[0] == pytest.approx(1.0)
+    path = save_city(city, tmp_path / "c.gpkg")
+    back = compile_twin(load_city(path)).switches
+    order = np.argsort(back.ids)
+    mine = np.argsort(sw.ids)
+    assert list(back.ids[order]) == list(sw.ids[mine])
+    assert np.array_equal(back.normally_open[order], sw.normally_open[mine])
+    assert np.array_equal(back.kind[order], sw.kind[mine])
+
+
+def test_flisr_transfers_an_imported_feeder_through_its_open_tie(city):
+    """mv_oberrhein: PT:114 lost. Its two feeders' breakers open on loss of voltage; at
+    peak load PT:142 (25 MVA for ~31 MW) cannot take a feeder more, so the ties stay
+    open; with a larger station there they close and fewer people are without power."""
+    from twin.engine import EVENTS
+    from twin.run import prepare, run_realization
+    from twin.scenario import ScenarioSpec
+
+    doc = {"name": "import flisr", "city": {"path": "unused.gpkg"}, "horizon_h": 48,
+           "realizations": 1, "seed": 1, "workers": 1,
+           "crews": {"power": 1, "water": 1, "roads": 1},
+           "hazards": [{"type": "damage_map", "events": [
+               {"time_h": 1, "assets": ["PT:114"], "damage_state": "slight"}]}]}
+
+    def lost(net, healing):  # power service lost (hours) and the switches that closed
+        d = dict(doc, self_healing=healing) if healing else doc
+        prep = prepare(ScenarioSpec.model_validate(d), net=net, use_cache=False)
+        res = run_realization(prep, 0)
+        t = np.append(res.times_h, 48.0)
+        closed = set()
+        if res.ev_state is not None:
+            sw = (res.ev_type == EVENTS.index("switched")) & (res.ev_state == 0)
+            closed = {str(i) for i in prep.twin.ids[res.ev_comp[sw]]}
+        return float(np.sum((1 - res.served[:, 0]) * np.diff(t))), closed
+
+    ties = {f"PL:{i}" for i in (31, 23, 88, 188, 66, 8)}  # the open line switches
+    plain, _ = lost(city, None)
+    peak, closed = lost(city, {"automated_share": 1.0})
+    assert peak == pytest.approx(plain) and not closed & ties
+    g = city.graph(NetworkKind.POWER).copy()
+    g.nodes["PT:142"]["capacity_mva"] = 100.0
+    big = type(city)(city.name, {**city.graphs, NetworkKind.POWER: g}, city.dependencies,
+                     city.crs, city.population, city.terrain, city.meta)
+    healed, closed = lost(big, {"automated_share": 1.0})
+    assert closed & ties
+    assert healed < plain

@@ -17,7 +17,9 @@ cleared by its own fuse and trips nothing.
    next automated one. The breaker then recloses: the sections upstream are back.
 3. **Restore** (``restore_min`` after the fault): automated ties close to pick up the
    healthy sections downstream of the zone, one region at a time, each through the
-   tie whose feeding path has the largest spare capacity: every feeder segment on the
+   tie whose feeding path has the largest spare capacity (a region too large for any
+   tie is split at an automated sectionalizer inside it, and the part next to the tie
+   is picked up): every feeder segment on the
    path and the substation transformer must carry the region's load within their
    rating (``max_i_ka x parallel`` at the feeder voltage, the station's
    ``capacity_mva``, both times ``service.max_loading_percent``); with ``service.power:
@@ -465,13 +467,16 @@ class Flisr:
         target[nc] = topo.normally_open[nc]
         if ties:
             self._restore(target, free & (topo.kind == TIE), in_z,
-                          operable & (topo.kind == BREAKER))
+                          operable & (topo.kind == BREAKER),
+                          free & (topo.kind == SECTIONALIZER) & ~target)
         return target
 
     def _restore(self, target: np.ndarray, cand: np.ndarray, in_z: np.ndarray,
-                 breakers: np.ndarray) -> None:
+                 breakers: np.ndarray, splittable: np.ndarray) -> None:
         """Ties (:func:`twin.kernels.feeders.restore_ties`; ``cand``: the ties that may be
-        operated, ``breakers`` the breakers): thermal limits there, and with ``service.
+        operated, ``breakers`` the breakers, ``splittable`` the sectionalizers that may
+        open to split a dead region too large for one tie): thermal limits there, and
+        with ``service.
         power: powerflow`` each tie it closes must also pass :meth:`_voltage_ok`, else it
         stays open and the rest is planned again without it."""
         topo = self.topo
@@ -484,7 +489,7 @@ class Flisr:
                                self._healthy, blocked, topo.power_source, topo.adj_indptr,
                                topo.adj_node, topo.adj_edge, topo.edge_u, topo.edge_v,
                                topo.load_mva, topo.rating_mva, topo.sub_mva, topo.is_sub,
-                               topo.feeder_edge)
+                               topo.feeder_edge, topo.switch_of, splittable)
             bad = self._voltage_fails(tgt, new) if self._powerflow and len(new) else -1
             if bad < 0:
                 target[:] = tgt

@@ -9,8 +9,9 @@ Switches
     does nothing. A line switch (``et="l"``), open or closed, is kept on its line
     (the schema's ``switch`` field): an open one is a ``tie`` (normally open: the
     line carries nothing until it is closed, so the twin sees the network as
-    operated, radial with open sectioning points), a closed circuit breaker
-    (``type`` ``CB``) a ``breaker``, any other closed one a ``sectionalizer``; none
+    operated, radial with open sectioning points), a closed one at a substation's
+    bus (the feeder bay) or of ``type`` ``CB`` a ``breaker``, any other closed one a
+    ``sectionalizer``; none
     is ``automated`` (pandapower does not say; a scenario's ``self_healing.
     automated_share`` chooses). Several switches on one line make one switch: open
     when any is, a breaker when any is. An open transformer switch (``et="t"``)
@@ -238,6 +239,7 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
     sw = net.switch if "switch" in net else None
     open_lines: set[int] = set()
     line_switch: dict[int, str] = {}  # line -> breaker / sectionalizer (closed switches)
+    closed_line_sw: list[tuple[int, int, str]] = []  # (line, bus, type)
     open_trafos: set[int] = set()
     uf = _UF()
     for b in buses.index:
@@ -252,9 +254,9 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
                 li = int(s["element"])
                 if not closed:
                     open_lines.add(li)
-                elif line_switch.get(li) != "breaker":
-                    typ = str(s.get("type", "") or "").upper()
-                    line_switch[li] = "breaker" if typ == "CB" else "sectionalizer"
+                else:
+                    closed_line_sw.append((li, int(s["bus"]),
+                                           str(s.get("type", "") or "").upper()))
             elif s["et"] == "t" and not closed:
                 open_trafos.add(int(s["element"]))
     station: dict[int, list[tuple[str, float, float]]] = {}  # root -> [(id, kv, mva)]
@@ -281,6 +283,13 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             uf.union(bs[0], b)
     for tid, bs, kv, mva, lv in trafo_rows:
         station.setdefault(uf.find(bs[0]), []).append((tid, kv, mva, lv))
+    # a closed line switch at a station's bus is its feeder's breaker (the feeder bay),
+    # whatever its type; elsewhere a circuit breaker stays one, the rest sectionalize
+    for li, bus, typ in closed_line_sw:
+        at_station = bus in uf.p and uf.find(bus) in station
+        kind = "breaker" if typ == "CB" or at_station else "sectionalizer"
+        if line_switch.get(li) != "breaker":
+            line_switch[li] = kind
 
     lonlat = _bus_lonlat(net, where)
     from pyproj import CRS, Transformer

@@ -167,9 +167,60 @@ def isolated_zone(n_sec, sec_a, sec_b, join, fault_secs):
 
 
 @njit(cache=True)
+def best_split(far, conduct, blocked, adj_indptr, adj_node, adj_edge, edge_u, edge_v, load,
+               switch_of, splittable, avail):
+    """Where to split the dead region behind ``far`` so that the part next to ``far``
+    carries at most ``avail`` (MVA): the switch (of ``splittable``, by ``switch_of`` of
+    its edge) whose opening leaves that part the largest load. Returns (switch, load);
+    switch -1 when no split fits."""
+    nodes, _, _ = grow(far, conduct, blocked, adj_indptr, adj_node, adj_edge)
+    n = conduct.shape[0]
+    parent = np.full(n, -1, dtype=np.int64)
+    seen = np.zeros(n, dtype=np.bool_)
+    order = np.empty(nodes.shape[0], dtype=np.int64)
+    order[0] = far
+    seen[far] = True
+    cnt = 1
+    head = 0
+    while head < cnt:  # a breadth-first tree of the region from far
+        u = order[head]
+        head += 1
+        for k in range(adj_indptr[u], adj_indptr[u + 1]):
+            v = adj_node[k]
+            e = adj_edge[k]
+            if seen[v] or not conduct[e] or not conduct[v] or blocked[v]:
+                continue
+            seen[v] = True
+            parent[v] = e
+            order[cnt] = v
+            cnt += 1
+    sub = np.zeros(n)
+    for j in range(cnt):
+        sub[order[j]] = load[order[j]]
+    for j in range(cnt - 1, 0, -1):
+        v = order[j]
+        e = parent[v]
+        p = edge_u[e] if edge_v[e] == v else edge_v[e]
+        sub[p] += sub[v]
+    total = sub[far]
+    best = -1
+    best_load = 0.0
+    for j in range(1, cnt):
+        v = order[j]
+        s = switch_of[parent[v]]
+        if s < 0 or not splittable[s]:
+            continue
+        piece = total - sub[v]
+        if piece <= avail and piece > best_load:
+            best_load = piece
+            best = s
+    return best, best_load
+
+
+@njit(cache=True)
 def restore_ties(target, cand, breakers, rejected, sw_edge, sw_a, sw_b, healthy, blocked,
                  is_source, adj_indptr, adj_node, adj_edge, edge_u, edge_v, load, rating,
-                 sub_mva, is_sub, feeder_edge):
+                 sub_mva, is_sub, feeder_edge, switch_of, splittable):
     """The tie part of a switching plan (see :mod:`twin.flisr`), in place on ``target``
     (True: open) for the switches ``k``; components in the power network's numbering.
 
@@ -179,7 +230,9 @@ def restore_ties(target, cand, breakers, rejected, sw_edge, sw_a, sw_b, healthy,
     3. dead regions (no node ``blocked``: bulk or isolated) are picked up one at a
        time through the tie (``cand``, not ``rejected``) whose feeding path keeps the
        most spare capacity (feeder ``rating`` and substation ``sub_mva`` against the
-       flows, the tie's own rating); ties that cannot are flagged in ``rejected``.
+       flows, the tie's own rating); a region too large for any tie is split at a
+       switch of ``splittable`` (open sectionalizers inside the dead region), the part
+       next to the tie picked up; ties that cannot are flagged in ``rejected``.
 
     Returns the ties closed in step 3, in order.
     """
@@ -253,6 +306,7 @@ def restore_ties(target, cand, breakers, rejected, sw_edge, sw_a, sw_b, healthy,
                                       feeder_edge)
         best = -1
         best_m = -np.inf
+        best_split_s = -1
         for s in range(k):
             e, a, b = sw_edge[s], sw_a[s], sw_b[s]
             if not (cand[s] and target[s]) or rejected[s]:
@@ -269,16 +323,27 @@ def restore_ties(target, cand, breakers, rejected, sw_edge, sw_a, sw_b, healthy,
             if touched or total <= 0.0:
                 rejected[s] = True
                 continue
-            m = min(path_margin(near, total, parent, flow, sub_load, rating, sub_mva, is_sub,
-                                edge_u, edge_v), rating[e] - total)
+            avail = min(path_margin(near, 0.0, parent, flow, sub_load, rating, sub_mva,
+                                    is_sub, edge_u, edge_v), rating[e])
+            split = -1
+            m = avail - total
             if m < 0:
-                rejected[s] = True
-                continue
+                split, part = best_split(far, conduct, blocked, adj_indptr, adj_node,
+                                         adj_edge, edge_u, edge_v, load, switch_of,
+                                         splittable, avail)
+                if split < 0:
+                    rejected[s] = True
+                    continue
+                m = avail - part
             if m > best_m:
                 best_m = m
                 best = s
+                best_split_s = split
         if best < 0:
             return out[:n_out]
+        if best_split_s >= 0:
+            target[best_split_s] = True
+            conduct[sw_edge[best_split_s]] = False
         target[best] = False
         conduct[sw_edge[best]] = True
         out[n_out] = best
