@@ -246,3 +246,50 @@ def test_self_healing_disabled_or_without_switches_changes_nothing():
         other = prepare(spec.model_copy(update={"self_healing": SelfHealingSpec(**block)}))
         assert other.twin.switches is not None and not len(other.twin.switches)
         _same(ref, _run(other))
+
+
+def test_replay_rebuilds_switch_states_from_events():
+    import pandas as pd
+
+    from viz.states import switches_open_at
+
+    ids = np.array(["E0", "E1", "E2", "N0"])
+    ev = pd.DataFrame({"realization": 0, "time_h": [1.0, 1.0, 1.25, 5.0, 6.0],
+                       "asset_id": ["E0", "N0", "E2", "E2", "E0"],
+                       "event": ["switched", "damaged", "switched", "switched", "switched"],
+                       "switch_state": ["open", "", "closed", "open", "closed"]})
+    got = switches_open_at(ev, ids, np.array([0, 2]), np.array([False, True]),
+                           [0.0, 1.0, 1.1, 1.25, 5.5, 7.0])
+    assert got.tolist() == [[False, True], [True, True], [True, True], [True, False],
+                            [True, True], [False, True]]
+    # a run without switching events keeps the normal states
+    assert switches_open_at(ev.drop(columns="switch_state"), ids, np.array([0, 2]),
+                            np.array([False, True]), [3.0]).tolist() == [[False, True]]
+
+
+def test_scenario_block_is_checked():
+    from twin.scenario import ScenarioSpec
+
+    base = {"name": "x", "city": {"builtin": {"seed": 7, "scale": 0.3}},
+            "hazards": [{"type": "damage_map", "events": [
+                {"time_h": 1, "assets": ["P-SUB-01"], "damage_state": "slight"}]}]}
+    ok = ScenarioSpec.model_validate({**base, "self_healing": {"enabled": True}})
+    assert ok.self_healing.settings() == SelfHealing()
+    for bad in ({"restore_min": 1, "isolate_min": 5}, {"automated_share": 1.5},
+                {"isolate_mins": 1}):
+        with pytest.raises(Exception, match="self_healing"):
+            ScenarioSpec.model_validate({**base, "self_healing": bad})
+    with pytest.raises(Exception, match="feeder_automation"):
+        ScenarioSpec.model_validate({**base, "city": {"builtin": {"feeder_automation": 2}}})
+
+
+def test_a_fork_replays_the_switching_byte_for_byte():
+    eng = engine(two_feeders(automated=False), SelfHealing())
+    eng.run(FAULT_H + 0.6)  # the trip, and operators on their way
+    fork = eng.fork(FAULT_H + 0.1)
+    for e in (eng, fork):
+        e.run(12.0)
+    a, b = eng.result(), fork.result()
+    _same(a, b)
+    assert np.array_equal(a.ev_state, b.ev_state)
+    assert (a.ev_type == EVENTS.index("switched")).sum() >= 4
