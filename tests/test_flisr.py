@@ -28,7 +28,8 @@ from twin.flisr import SelfHealing
 FAULT_H = 1.0
 
 
-def two_feeders(*, b_head_max_i_ka: float = 0.4, automated: bool = True) -> LifelineNetwork:
+def two_feeders(*, b_head_max_i_ka: float = 0.4, automated: bool = True,
+                tie: dict | None = None) -> LifelineNetwork:
     base = tiny_city(cooling=False, tank=False)
     p = nx.Graph()
     p.add_node("GS", asset_class="grid_supply", x_m=0.0, y_m=400.0, capacity_mw=100.0)
@@ -54,8 +55,9 @@ def two_feeders(*, b_head_max_i_ka: float = 0.4, automated: bool = True) -> Life
                 attrs.update(switch="sectionalizer", automated=automated)
             p.add_edge(prev, nid, **attrs)
             prev = nid
-    p.add_edge("A6", "B6", **dict(line, id="TIE", asset_class="feeder_segment",
-                                  length_m=200.0, switch="tie", automated=automated))
+    p.add_edge("A6", "B6", **{**line, "id": "TIE", "asset_class": "feeder_segment",
+                              "length_m": 200.0, "switch": "tie", "automated": automated,
+                              **(tie or {})})
     graphs = {NetworkKind.POWER: p, NetworkKind.WATER: base.graphs[NetworkKind.WATER],
               NetworkKind.ROADS: base.graphs[NetworkKind.ROADS]}
     deps = (Dependency("TP", "B1", DependencyKind.POWER_SUPPLY),
@@ -67,8 +69,11 @@ def two_feeders(*, b_head_max_i_ka: float = 0.4, automated: bool = True) -> Life
 
 
 def engine(net: LifelineNetwork, healing: SelfHealing | None, *,
-           fault: str = "A-E4") -> Engine:
+           fault: str = "A-E4", service=None) -> Engine:
+    from twin.physics.settings import ServiceSettings
+
     cfg = RunConfig(horizon_h=12.0, crews=(0, 0, 0), self_healing=healing,
+                    service=service or ServiceSettings(),
                     interventions=({"time_h": FAULT_H, "action": "fail", "assets": [fault],
                                     "damage_state": "complete"},))
     return Engine(compile_twin(net), [], AssetModels.defaults(), cfg,
@@ -293,3 +298,23 @@ def test_a_fork_replays_the_switching_byte_for_byte():
     _same(a, b)
     assert np.array_equal(a.ev_state, b.ev_state)
     assert (a.ev_type == EVENTS.index("switched")).sum() >= 4
+
+
+@pytest.mark.parametrize(("tie", "closes"), [(None, True),
+                                             ({"length_m": 40_000.0, "r_ohm_per_km": 2.0,
+                                               "x_ohm_per_km": 0.4}, False)])
+def test_with_powerflow_a_tie_closes_only_with_voltages_in_limits(tie, closes):
+    """A 40 km tie of thin line has the thermal rating but sags the picked-up section
+    far below 0.9 p.u.: with service.power: powerflow it stays open."""
+    from twin.physics.settings import ServiceSettings
+
+    eng = engine(two_feeders(tie=tie), SelfHealing(), service=ServiceSettings(power="powerflow"))
+    eng.run(6.0)
+    sw = eng.result().ev_type == EVENTS.index("switched")
+    assert ("TIE" in set(eng.twin.ids[eng.result().ev_comp[sw]])) == closes
+    out = {"A3", "A4"} if closes else {"A3", "A4", "A5", "A6"}
+    assert served(eng) == ALL - out
+    # by connectivity (thermal check only) the tie closes either way
+    eng = engine(two_feeders(tie=tie), SelfHealing())
+    eng.run(6.0)
+    assert served(eng) == ALL - {"A3", "A4"}
