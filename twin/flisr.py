@@ -19,10 +19,10 @@ cleared by its own fuse and trips nothing.
    healthy sections downstream of the zone, one region at a time, each through the
    tie whose feeding path has the largest spare capacity (a region too large for any
    tie is split at an automated sectionalizer inside it, and the part next to the tie
-   is picked up): every feeder segment on the
-   path and the substation transformer must carry the region's load within their
-   rating (``max_i_ka x parallel`` at the feeder voltage, the station's
-   ``capacity_mva``, both times ``service.max_loading_percent``); with ``service.power:
+   is picked up): every feeder segment on the path and the substation transformer
+   must carry the region's load within their rating (``max_i_ka x parallel`` at the
+   feeder voltage, the station's ``capacity_mva``, both times
+   ``service.max_loading_percent``); with ``service.power:
    powerflow`` the region's voltages must also stay within ``vm_min_pu``/``vm_max_pu``
    and the path's lines within their loading limit (a pandapower flow, as
    :mod:`twin.physics.powerflow`). A tie that fails stays open.
@@ -55,9 +55,9 @@ Defaults and their sources
   (IEEE Std 1366's 5-minute boundary makes such an interruption momentary for the
   isolated-then-restored customers) **[check]**;
 - ``manual_dispatch_min`` = 30: with the drive across the city (10-30 min) it gives
-  manual switching of about 40-60 min, the seed reports' "70 % slower" (15 min / 0.3
-  = 50 min), at the short end of the 1-2 h of manual switching in the literature
-  (REFERENCES.md) **[check]**.
+  manual switching in about 40-60 min, what the seed reports' "70 % faster" implies
+  for the grid before automation (15 min / 0.3 = 50 min), at the short end of the
+  1-2 h of manual switching in the literature (REFERENCES.md) **[check]**.
 
 Breakers are always operated remotely (substation SCADA); ``automated_share`` (when
 given) chooses the automated sectionalizers and ties by
