@@ -58,12 +58,13 @@ from twin.actions import Action, ActionError, BackupPower, Decision, Fail, HoldC
 from twin.compile import CLASS_INDEX, NET_INDEX, NETWORKS, Twin
 from twin.crews import Crew, CrewPool, CrewStatus
 from twin.engine_tables import EngineTables, hazard_plan
-from twin.flisr import SelfHealing, make_flisr
+from twin.flisr import make_flisr
 from twin.kernels.routing import travel_times
 from twin.physics.backend import make_backend
 from twin.physics.settings import ServiceSettings
 from twin.policies import make_policy
 from twin.recorder import EV, EVENTS, RealizationResult, Recorder
+from twin.self_healing import SelfHealing
 from twin.stand_down import calm_finish, calm_start
 from twin.state import AssetState, Tanks
 

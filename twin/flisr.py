@@ -75,6 +75,9 @@ import numpy as np
 from networks.schema import Q_PER_P, AssetClass, NetworkKind, switch_draw
 from twin.compile import CLASS_INDEX, NET_INDEX, SWITCH_KINDS, Twin
 from twin.kernels.feeders import energised_tree, grow, isolated_zone, restore_ties
+from twin.self_healing import SelfHealing
+
+__all__ = ["FeederTopology", "Flisr", "SelfHealing", "make_flisr"]
 
 BREAKER = SWITCH_KINDS.index("breaker")
 SECTIONALIZER = SWITCH_KINDS.index("sectionalizer")
@@ -83,17 +86,6 @@ TIE = SWITCH_KINDS.index("tie")
 FEEDER_KV = 10.0
 #: an unreachable manual switch is tried again after this long (h)
 RETRY_H = 1.0
-
-
-@dataclass(frozen=True)
-class SelfHealing:
-    """The scenario's ``self_healing`` block (minutes; see the module docstring)."""
-
-    enabled: bool = True
-    automated_share: float | None = None
-    isolate_min: float = 1.0
-    restore_min: float = 15.0
-    manual_dispatch_min: float = 30.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from common.documents import parse_yaml, read_text
 from common.errors import InputError, ScenarioError
 from common.names import DamageStateName, NetworkName
+from twin.self_healing import ISOLATE_MIN, MANUAL_DISPATCH_MIN, RESTORE_MIN, SelfHealing
 from twin.stand_down import DEFAULT_STAND_DOWN_MPS
 
 #: Upper bounds on sizes a user controls, checked before any work (issue: a typo such
@@ -144,9 +145,10 @@ class SelfHealingSpec(_Strict):
     automated_share: float | None = Field(
         None, ge=0, le=1, description="share of sectionalizers and ties automated (the "
         "same stable choice as the built-in city's); null: as the city declares")
-    isolate_min: float = Field(1.0, ge=0, le=600, allow_inf_nan=False)
-    restore_min: float = Field(15.0, ge=0, le=600, allow_inf_nan=False)
-    manual_dispatch_min: float = Field(30.0, ge=0, le=24 * 60, allow_inf_nan=False)
+    isolate_min: float = Field(ISOLATE_MIN, ge=0, le=600, allow_inf_nan=False)
+    restore_min: float = Field(RESTORE_MIN, ge=0, le=600, allow_inf_nan=False)
+    manual_dispatch_min: float = Field(MANUAL_DISPATCH_MIN, ge=0, le=24 * 60,
+                                       allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _order(self) -> SelfHealingSpec:
@@ -155,9 +157,7 @@ class SelfHealingSpec(_Strict):
         return self
 
     def settings(self):
-        """The plain settings the engine reads (:class:`twin.flisr.SelfHealing`)."""
-        from twin.flisr import SelfHealing
-
+        """The plain settings the engine reads (:class:`twin.self_healing.SelfHealing`)."""
         return SelfHealing(**self.model_dump())
 
 
