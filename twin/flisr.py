@@ -298,7 +298,7 @@ class Flisr:
         down = np.nonzero(diff & ~h)[0]
         back = np.nonzero(diff & h)[0]
         if len(back):
-            self._return_to_normal(back)
+            self._return_to_normal(back, h)
         if len(down):
             faults = down[topo.fault_sec[down] >= 0]
             if len(faults):
@@ -361,12 +361,19 @@ class Flisr:
             if self._apply(self.plan(operable, ties=True)):
                 eng._recompute()
 
-    def _return_to_normal(self, back: np.ndarray) -> None:
+    def _return_to_normal(self, back: np.ndarray, healthy: np.ndarray) -> None:
         """Repaired components: the crew there operates the manual switches around
         their sections, the automation the rest (no recompute: the caller does)."""
         topo = self.topo
         if np.array_equal(self.open, topo.normally_open):
             return  # nothing was switched away from normal
+        fs = topo.fault_sec[back]
+        if (fs >= 0).all():
+            # a section that keeps another fault stays isolated: nothing to switch
+            still = np.zeros(len(topo.bulk), dtype=bool)
+            still[topo.fault_sec[(topo.fault_sec >= 0) & ~healthy]] = True
+            if still[fs].all():
+                return
         near = np.zeros(len(topo.bulk) + 1, dtype=bool)  # index -1: none
         near[topo.section[back]] = True
         near[topo.fault_sec[back]] = True
