@@ -33,6 +33,11 @@ key                            meaning
                                have k = 3 and are padded with -1 when read)
 ``svc__<array>``               the twin's static arrays the service kernel reads
                                (:data:`SERVICE_ARRAYS`), present with the blocks
+``switch_edge``                optional (k,) int, the edge component each switch is on
+                               (:data:`SWITCH_KEYS`; present when the city has switches);
+                               ``switch_normally_open`` (k,) bool, its normal state;
+                               ``switch_automated`` (k,) bool; their later states come
+                               from the ``switched`` events
 =============================  ==============================================================
 
 Flood frames after the end of a hazard's solver are the recession the hazard
@@ -69,6 +74,8 @@ SERVICE_STORAGE = "storage_h"
 SERVICE_BACKUP = "backup_h"
 
 BLOCK_KEYS = ("block_xy", "block_population", "block_nodes")
+#: the switches of the power network (optional, all three together)
+SWITCH_KEYS = ("switch_edge", "switch_normally_open", "switch_automated")
 
 
 class ReplayFileError(InputError):
@@ -174,6 +181,18 @@ def check(a: dict[str, np.ndarray], *, where: str) -> None:
             if service_key(name) not in a:
                 raise bad(service_key(name), "is missing while population blocks are present")
         _check_service(a, n, bad)
+    if any(k in a for k in SWITCH_KEYS):
+        for k in SWITCH_KEYS:
+            if k not in a:
+                raise bad(k, "is missing while other switch keys are present")
+        e = a["switch_edge"]
+        k_sw = len(e)
+        if (e.ndim != 1 or not np.issubdtype(e.dtype, np.integer)
+                or (k_sw and (e.min() < 0 or e.max() >= n or not a["is_edge"][e].all()))):
+            raise bad("switch_edge", f"must be edge component indices in 0..{n - 1}")
+        for k in SWITCH_KEYS[1:]:
+            if a[k].shape != (k_sw,) or a[k].dtype != bool:
+                raise bad(k, f"must be {k_sw} booleans")
 
 
 def _check_service(a: dict[str, np.ndarray], n: int, bad) -> None:

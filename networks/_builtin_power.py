@@ -125,7 +125,7 @@ def _place_grid_supplies(frame: CityFrame, roads: RoadArrays, n: int) -> np.ndar
 
 
 def build_power(frame: CityFrame, terrain: TerrainGrid, roads: RoadArrays, blocks: Blocks,
-                rng: np.random.Generator) -> PowerResult:
+                rng: np.random.Generator, *, automation: float | None = None) -> PowerResult:
     parts = NetParts()
     xy = roads.xy
     n_road = roads.n
@@ -270,6 +270,8 @@ def build_power(frame: CityFrame, terrain: TerrainGrid, roads: RoadArrays, block
             attrs["capacity_mva"] = float(max(2.0, np.ceil(need / unit[k])) * unit[k])
 
     _electrical_parameters(parts, unit)
+    if automation is not None:
+        feeder_automation(parts, automation)
     return PowerResult(parts=parts, block_load=block_load, feeder_ids=np.array(feeder_ids),
                        feeder_xy=np.array(feeder_xy), plant_ids=plant_ids, plant_xy=plant_xy,
                        total_demand_mw=total_demand)
@@ -312,3 +314,117 @@ def _electrical_parameters(parts: NetParts, unit: np.ndarray) -> None:
             a.update(vn_lv_kv=FEEDER_KV, vk_percent=vk, vkr_percent=vkr,
                      pfe_kw=float(pfe * n_units), i0_percent=i0,
                      tap_percent=SUBSTATION_TAP_PERCENT)
+
+
+#: sections per feeder: 3 up to this many customers, 4 up to the next, else 5
+#: (feeder automation practice splits a 10 kV feeder into 3-5 sections of similar
+#: customer counts; State Grid's distribution-automation guide Q/GDW 1382 **[check]**)
+SECTION_CUSTOMERS = (4000.0, 8000.0)
+#: longest tie between two feeders (m): three blocks of the street grid
+MAX_TIE_M = 3.0 * SPACING_M
+
+
+def feeder_automation(parts: NetParts, automated_share: float) -> None:
+    """Breakers, sectionalizers and ties on the radial feeders (in place; no draws).
+
+    Every feeder (a feeder segment leaving a substation and the tree behind it) gets a
+    ``breaker`` on its head segment (automated: operated from the control centre) and
+    is split into 3-5 sections of similar customer counts (:data:`SECTION_CUSTOMERS`)
+    by ``sectionalizer`` switches on the segments whose downstream customers come
+    closest to equal shares. Each section behind the first gets a normally open
+    ``tie``: a new feeder segment ``P-TIE-*`` from the section's node nearest to
+    another feeder to that feeder's node, when they lie within :data:`MAX_TIE_M`.
+    A sectionalizer or tie is automated when its :func:`~networks.schema.switch_draw`
+    lies below ``automated_share``.
+    """
+    from networks.schema import switch_draw
+
+    kind = {nid: a["asset_class"] for nid, a in parts.nodes}
+    cust = {nid: float(a.get("customers", 0.0)) for nid, a in parts.nodes}
+    feeders = [e for e in parts.edges if e[2]["asset_class"] == "feeder_segment"]
+    children: dict[str, list[tuple[str, dict]]] = {}
+    for u, v, a in feeders:
+        children.setdefault(u, []).append((v, a))
+    feeder_of: dict[str, int] = {}
+    section_of: dict[str, tuple[int, int]] = {}
+    heads = [(u, v, a) for u, v, a in feeders if kind[u] == "substation"]
+    for f, (_, head, ha) in enumerate(heads):
+        ha.update(switch="breaker", normally_open=False, automated=True)
+        # the feeder's tree in depth-first order, with each node's parent edge
+        order: list[tuple[str, dict]] = []
+        stack = [(head, ha)]
+        while stack:
+            x, a = stack.pop()
+            order.append((x, a))
+            stack.extend(reversed(children.get(x, [])))
+        down = {x: cust[x] for x, _ in order}
+        parent = {v: u for u, v, _ in feeders if v in down}
+        for x, _ in reversed(order[1:]):
+            down[parent[x]] += down[x]
+        total = down[head]
+        n_sec = 3 + sum(total > c for c in SECTION_CUSTOMERS)
+        cuts: list[str] = []
+        for _ in range(n_sec - 1):
+            # customers each node would take if cut now: its subtree less deeper cuts
+            left = dict(down)
+            for c in cuts:  # up to and including the nearest cut above it
+                y = parent.get(c)
+                while y is not None and y in left:
+                    left[y] -= down[c]
+                    if y in cuts:
+                        break
+                    y = parent.get(y)
+            share = total / n_sec
+            best = min(((abs(left[x] - share), i) for i, (x, _) in enumerate(order)
+                        if i > 0 and x not in cuts and left[x] > 0
+                        and left[x] < left[head]), default=None)
+            if best is None:
+                break
+            cuts.append(order[best[1]][0])
+        sec_of_node = {}
+        for x, a in order:
+            if x in cuts:
+                a.update(switch="sectionalizer", normally_open=False, automated=bool(
+                    switch_draw(a["id"]) < automated_share))
+                sec_of_node[x] = cuts.index(x) + 1
+            else:
+                sec_of_node[x] = sec_of_node.get(parent.get(x), 0)
+            feeder_of[x] = f
+            section_of[x] = (f, sec_of_node[x])
+    # one tie per section behind the first: the shortest link to another feeder
+    xy = {nid: np.array([a["x_m"], a["y_m"]]) for nid, a in parts.nodes}
+    over = {v: bool(a["overhead"]) for _, v, a in feeders}
+    nodes = sorted(feeder_of)
+    pts = np.array([xy[x] for x in nodes])
+    tree = cKDTree(pts)
+    best_tie: dict[tuple[int, int], tuple[float, str, str]] = {}
+    k = min(40, len(nodes))
+    dist, idx = tree.query(pts, k=k)
+    for i, x in enumerate(nodes):
+        sec = section_of[x]
+        if sec[1] == 0:
+            continue
+        for d, j in zip(np.atleast_1d(dist[i]), np.atleast_1d(idx[i]), strict=True):
+            if d > MAX_TIE_M:
+                break
+            y = nodes[int(j)]
+            if feeder_of[y] != feeder_of[x]:
+                cand = (float(d), x, y)
+                if sec not in best_tie or cand < best_tie[sec]:
+                    best_tie[sec] = cand
+                break
+    done_pairs: set[frozenset] = set()
+    n_tie = 0
+    for length, x, y in sorted(best_tie.values(), key=lambda t: (t[1], t[2])):
+        key = frozenset((x, y))
+        if key in done_pairs:
+            continue
+        done_pairs.add(key)
+        n_tie += 1
+        eid = f"P-TIE-{n_tie:04d}"
+        overhead = over.get(x, True) and over.get(y, True)
+        r, xo, c, i_max = TYPICAL_LINE[(overhead, "mv")]
+        parts.edge(x, y, eid, "feeder_segment", length_m=max(length, 1.0), overhead=overhead,
+                   r_ohm_per_km=r, x_ohm_per_km=xo, c_nf_per_km=c, max_i_ka=i_max, parallel=1,
+                   switch="tie", normally_open=True,
+                   automated=bool(switch_draw(eid) < automated_share))

@@ -52,7 +52,8 @@ ANCHOR_LAT = 22.22
 SCALE_RANGE = (0.2, 10.0)
 
 
-def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
+def build_builtin_city(seed: int = 7, *, scale: float = 1.0,
+                       feeder_automation: float | None = None) -> LifelineNetwork:
     """Generate the built-in PRD coastal city.
 
     Parameters
@@ -63,6 +64,12 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
         Linear extent factor in ``[0.2, 10]``: 1.0 is a 12 km x 10 km city of about
         450,000 people (>= 5,000 road nodes, ~30,000 assets); 0.3 a small test city;
         3 gives roughly ten times the assets of 1.0.
+    feeder_automation : float or None
+        None (default): no switches, the city as it always was. A share in ``[0, 1]``:
+        feeder automation (:func:`networks._builtin_power.feeder_automation`): a
+        breaker at every feeder head, each feeder in 3-5 sections by sectionalizers,
+        normally open ties to neighbouring feeders (new feeder segments ``P-TIE-*``),
+        and this share of the sectionalizers and ties automated.
 
     Returns
     -------
@@ -91,6 +98,10 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
     if not (SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]):
         raise InputError(f"scale must lie in [{SCALE_RANGE[0]}, {SCALE_RANGE[1]}], got {scale}",
                          where="build_builtin_city(scale)")
+    if feeder_automation is not None and not (
+            isinstance(feeder_automation, int | float) and 0.0 <= feeder_automation <= 1.0):
+        raise InputError(f"feeder_automation must be a share in [0, 1] or None, got "
+                         f"{feeder_automation!r}", where="build_builtin_city(feeder_automation)")
 
     r_frame, r_terrain, r_roads, r_pop, r_power, r_water = np.random.default_rng(seed).spawn(6)
     to_utm = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
@@ -100,7 +111,9 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
     grid = make_terrain(frame, r_terrain)
     roads = build_roads(frame, grid, r_roads)
     blocks = build_blocks(frame, grid, roads, r_pop)
-    power = build_power(frame, grid, roads, blocks, r_power)
+    power = build_power(frame, grid, roads, blocks, r_power,
+                        automation=None if feeder_automation is None
+                        else float(feeder_automation))
     water = build_water(frame, grid, roads, blocks, r_water)
     road_parts, road_ids = _road_parts(roads, blocks)
 
@@ -136,6 +149,8 @@ def build_builtin_city(seed: int = 7, *, scale: float = 1.0) -> LifelineNetwork:
         "power_demand_mw": power.total_demand_mw,
         "water_demand_m3h": water.total_demand_m3h,
     }
+    if feeder_automation is not None:
+        meta["feeder_automation"] = float(feeder_automation)
     return LifelineNetwork(
         name=f"Built-in PRD coastal city (seed {seed}, scale {scale:g})",
         graphs=graphs,

@@ -122,6 +122,8 @@ def _value(v, kind: type, where: str, field_name: str):
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     try:
+        if kind is str:
+            return str(v) if str(v) else None
         if kind is bool:
             if isinstance(v, str):
                 low = v.strip().lower()

@@ -16,6 +16,12 @@ Edge attributes
     ``id`` (asset id), ``asset_class``, the class's fields (``length_m`` always) and
     optionally ``coords``: an ``(k, 2)`` float array of the polyline vertices in the
     CRS, first vertex at ``u`` (straight segment when absent).
+Switches
+    a power edge may carry one switch (:class:`~networks.schema.SwitchKind`): the
+    fields ``switch`` (``breaker`` at a feeder head, ``sectionalizer``, ``tie``),
+    ``normally_open`` (absent: ties open, the others closed) and ``automated``. A
+    normally open edge exists but carries nothing until a switching operation closes
+    it (:mod:`twin.flisr`); the switch's id is its edge's id.
 """
 
 from __future__ import annotations

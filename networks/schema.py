@@ -68,9 +68,34 @@ class AssetClass(StrEnum):
     FIBRE_LINK = "fibre_link"
 
 
+class SwitchKind(StrEnum):
+    """Switches on power edges (the ``switch`` field of a line).
+
+    ``breaker``: the circuit breaker at a feeder's head (in the substation; opened by
+    protection when a fault on the feeder draws current, remotely reclosed);
+    ``sectionalizer``: a normally closed switch that splits a feeder into sections;
+    ``tie``: a normally open switch joining two feeders (a feeder can pick up a
+    neighbour's sections through it).
+    """
+
+    BREAKER = "breaker"
+    SECTIONALIZER = "sectionalizer"
+    TIE = "tie"
+
+
+def switch_draw(switch_id: str) -> float:
+    """A stable number in [0, 1) from a switch id (sha256): the switches with a draw
+    below a share are the automated ones, so the automated set at 50 % lies inside the
+    set at 100 % and does not depend on how many other switches a city has."""
+    import hashlib
+
+    return int(hashlib.sha256(switch_id.encode()).hexdigest()[:15], 16) / 16.0 ** 15
+
+
 @dataclass(frozen=True)
 class FieldSpec:
-    """One declared field: name (with unit suffix), python type, range, default."""
+    """One declared field: name (with unit suffix), python type, range, default; a
+    ``str`` field lists its allowed spellings in ``choices``."""
 
     name: str
     kind: type
@@ -78,6 +103,7 @@ class FieldSpec:
     maximum: float | None = None
     required: bool = True
     default: object = None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +136,13 @@ _ROAD_FIELDS = (_LEN, _f("speed_kmh", lo=0.1), _f("lanes", int, 1), _ONEWAY)
 # -- physics fields (optional; read only by ``service: powerflow / pressure_driven``).
 # Absent values take the documented defaults below (twin.compile, step ``_physics``).
 #: line impedances and thermal rating per circuit, ``parallel`` identical circuits
+#: a switch on the line (:class:`SwitchKind`; absent: none), whether it is open in the
+#: normal configuration (absent: ties open, the others closed) and whether it is
+#: operated by feeder automation (remote, FLISR) rather than by a crew on site
+_SWITCH = (FieldSpec("switch", str, None, None, False, None,
+                     tuple(k.value for k in SwitchKind)),
+           _f("normally_open", bool, None, required=False),
+           _f("automated", bool, None, required=False, default=False))
 _LINE_PHYSICS = (_f("r_ohm_per_km", required=False), _f("x_ohm_per_km", required=False),
                  _f("c_nf_per_km", required=False), _f("max_i_ka", lo=1e-6, required=False),
                  _f("parallel", int, 1, required=False, default=1))
@@ -184,8 +217,9 @@ CLASS_SPECS: dict[AssetClass, ClassSpec] = {
         ClassSpec(A.POWER_LOAD, P, False, False,
                   (_f("demand_mw"), _CUSTOMERS, _CRITICAL, _Q), 3),
         ClassSpec(A.TRANSMISSION_LINE, P, True, False,
-                  (_LEN, _f("voltage_kv"), _OVERHEAD, *_LINE_PHYSICS), 1),
-        ClassSpec(A.FEEDER_SEGMENT, P, True, False, (_LEN, _OVERHEAD, *_LINE_PHYSICS), 3),
+                  (_LEN, _f("voltage_kv"), _OVERHEAD, *_LINE_PHYSICS, *_SWITCH), 1),
+        ClassSpec(A.FEEDER_SEGMENT, P, True, False,
+                  (_LEN, _OVERHEAD, *_LINE_PHYSICS, *_SWITCH), 3),
         ClassSpec(A.TREATMENT_PLANT, W, False, True, (_f("capacity_m3h"), _ELEV, _HEAD), 0),
         ClassSpec(A.PUMP_STATION, W, False, False,
                   (_f("capacity_m3h"), _f("backup_h", required=False, default=0.0), _ELEV,

@@ -40,6 +40,11 @@ def _check_fields(where: str, attrs: dict, asset_class: AssetClass) -> None:
             if not isinstance(v, bool | np.bool_):
                 raise NetworkError(f"field '{f.name}' must be true/false, got {v!r}", where=where)
             continue
+        if f.kind is str:
+            if not isinstance(v, str) or (f.choices and v not in f.choices):
+                raise NetworkError(f"field '{f.name}' must be one of {', '.join(f.choices)}, "
+                                   f"got {v!r}", where=where)
+            continue
         numeric = isinstance(v, int | float | np.integer | np.floating)
         if isinstance(v, bool | np.bool_) or not numeric:
             raise NetworkError(f"field '{f.name}' must be a number, got {v!r}", where=where)

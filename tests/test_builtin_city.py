@@ -42,6 +42,11 @@ def small() -> LifelineNetwork:
 
 
 @pytest.fixture(scope="module")
+def automated() -> LifelineNetwork:
+    return build_builtin_city(7, scale=0.3, feeder_automation=0.5)
+
+
+@pytest.fixture(scope="module")
 def city() -> LifelineNetwork:
     return build_builtin_city(7, scale=1.0)
 
@@ -192,13 +197,21 @@ def test_scale_three_is_about_ten_times_bigger(city):
 # -- schema ------------------------------------------------------------------------------
 
 
+SWITCH_FIELDS = ("switch", "normally_open", "automated")
+
+
 def check_fields(kind: NetworkKind, asset: str, attrs: dict, *, is_edge: bool) -> None:
     cls = AssetClass(attrs["asset_class"])
     spec = CLASS_SPECS[cls]
     assert spec.network == kind and spec.is_edge == is_edge, asset
     for f in spec.fields:
+        if f.name in SWITCH_FIELDS and "switch" not in attrs:
+            continue  # only switched lines carry them (feeder_automation)
         assert f.name in attrs, (asset, f.name)
         val = attrs[f.name]
+        if f.kind is str:
+            assert val in f.choices, (asset, f.name, val)
+            continue
         if f.kind is bool:
             assert type(val) is bool, (asset, f.name, val)
             continue
@@ -210,7 +223,7 @@ def check_fields(kind: NetworkKind, asset: str, attrs: dict, *, is_edge: bool) -
             assert val <= f.maximum, (asset, f.name, val)
 
 
-@pytest.mark.parametrize("which", ["small", "city"])
+@pytest.mark.parametrize("which", ["small", "city", "automated"])
 def test_every_asset_has_its_declared_fields_in_range(which, request):
     net = request.getfixturevalue(which)
     for kind, g in net.graphs.items():
@@ -224,7 +237,7 @@ def test_every_asset_has_its_declared_fields_in_range(which, request):
             assert a["length_m"] > 0.0
 
 
-@pytest.mark.parametrize("which", ["small", "city"])
+@pytest.mark.parametrize("which", ["small", "city", "automated"])
 def test_passes_schema_validation(which, request):
     validate_network(request.getfixturevalue(which))
 

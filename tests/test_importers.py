@@ -157,16 +157,23 @@ def test_oberrhein_loads_and_open_switches(power, ppnet):
     open_lines = set(ppnet.switch[(ppnet.switch.et == "l") & ~ppnet.switch.closed].element)
     assert len(open_lines) == 6
     ids = {i for _, _, i in g.edges(data="id")}
-    assert not {f"PL:{i}" for i in open_lines} & ids
-    assert {f"PL:{i}" for i in ppnet.line.index if i not in open_lines} <= ids
-    # operated radially: a forest, one grid supply per tree
-    assert nx.is_forest(g)
-    for comp in nx.connected_components(g):
+    # lines behind open switches are kept, as normally open ties
+    assert {f"PL:{i}" for i in ppnet.line.index} <= ids
+    sw = {a["id"]: a for _, _, a in g.edges(data=True) if a.get("switch")}
+    assert {i for i, a in sw.items() if a["normally_open"]} == {f"PL:{i}" for i in open_lines}
+    assert all(sw[f"PL:{i}"]["switch"] == "tie" for i in open_lines)
+    closed = set(ppnet.switch[(ppnet.switch.et == "l") & ppnet.switch.closed].element)
+    assert {f"PL:{i}" for i in closed - open_lines} <= set(sw)
+    assert not any(a["automated"] for a in sw.values())
+    # operated radially: without the open ties a forest, one grid supply per tree
+    op = g.edge_subgraph([(u, v) for u, v, a in g.edges(data=True)
+                          if not a.get("normally_open")]).copy()
+    op.add_nodes_from(g.nodes(data=True))
+    assert nx.is_forest(op)
+    for comp in nx.connected_components(op):
         assert sum(g.nodes[n]["asset_class"] == "grid_supply" for n in comp) == 1
     # overhead flag from the line type; length from length_km
     for i, r in ppnet.line.iterrows():
-        if i in open_lines:
-            continue
         e = next(a for _, _, a in g.edges(data=True) if a["id"] == f"PL:{i}")
         assert e["overhead"] == (r["type"] == "ol")
         assert e["length_m"] == pytest.approx(r["length_km"] * 1000)
@@ -174,6 +181,9 @@ def test_oberrhein_loads_and_open_switches(power, ppnet):
 
 def test_oberrhein_every_load_reaches_a_supply(power):
     g = power.graph
+    g = g.edge_subgraph([(u, v) for u, v, a in g.edges(data=True)
+                         if not a.get("normally_open")]).copy()  # as operated
+    g.add_nodes_from(power.graph.nodes(data=True))
     sources = [n for n, a in g.nodes(data=True) if a["asset_class"] == "grid_supply"]
     reach = set().union(*(nx.node_connected_component(g, s) for s in sources))
     loads = [n for n, a in g.nodes(data=True) if a["asset_class"] == "power_load"]
@@ -284,3 +294,65 @@ def test_cli_bad_input_is_one_line_error(tmp_path):
     with pytest.raises(NetworkError, match="Net3.inp: unknown CRS"):
         a.func(a)
     assert not list(tmp_path.iterdir())
+
+
+def test_switches_compile_and_survive_a_saved_city(city, ppnet, tmp_path):
+    from networks.fragility import AssetModels
+    from networks.io import load_city, save_city
+    from twin.compile import compile_twin
+    from twin.engine import Engine, RunConfig
+
+    t = compile_twin(city)
+    sw = t.switches
+    open_lines = set(ppnet.switch[(ppnet.switch.et == "l") & ~ppnet.switch.closed].element)
+    assert set(sw.ids[sw.normally_open]) == {f"PL:{i}" for i in open_lines}
+    # an open tie carries nothing from the start, and every load is still served
+    eng = Engine(t, [], AssetModels.defaults(), RunConfig(horizon_h=1.0),
+                 np.random.default_rng(0))
+    assert not eng.state.up(0.0)[sw.edge[sw.normally_open]].any()
+    assert eng.recorder.served_now[0] == pytest.approx(1.0)
+    path = save_city(city, tmp_path / "c.gpkg")
+    back = compile_twin(load_city(path)).switches
+    order = np.argsort(back.ids)
+    mine = np.argsort(sw.ids)
+    assert list(back.ids[order]) == list(sw.ids[mine])
+    assert np.array_equal(back.normally_open[order], sw.normally_open[mine])
+    assert np.array_equal(back.kind[order], sw.kind[mine])
+
+
+def test_flisr_transfers_an_imported_feeder_through_its_open_tie(city):
+    """mv_oberrhein: PT:114 lost. Its two feeders' breakers open on loss of voltage; at
+    peak load PT:142 (25 MVA for ~31 MW) cannot take a feeder more, so the ties stay
+    open; with a larger station there they close and fewer people are without power."""
+    from twin.engine import EVENTS
+    from twin.run import prepare, run_realization
+    from twin.scenario import ScenarioSpec
+
+    doc = {"name": "import flisr", "city": {"path": "unused.gpkg"}, "horizon_h": 48,
+           "realizations": 1, "seed": 1, "workers": 1,
+           "crews": {"power": 1, "water": 1, "roads": 1},
+           "hazards": [{"type": "damage_map", "events": [
+               {"time_h": 1, "assets": ["PT:114"], "damage_state": "slight"}]}]}
+
+    def lost(net, healing):  # power service lost (hours) and the switches that closed
+        d = dict(doc, self_healing=healing) if healing else doc
+        prep = prepare(ScenarioSpec.model_validate(d), net=net, use_cache=False)
+        res = run_realization(prep, 0)
+        t = np.append(res.times_h, 48.0)
+        closed = set()
+        if res.ev_state is not None:
+            sw = (res.ev_type == EVENTS.index("switched")) & (res.ev_state == 0)
+            closed = {str(i) for i in prep.twin.ids[res.ev_comp[sw]]}
+        return float(np.sum((1 - res.served[:, 0]) * np.diff(t))), closed
+
+    ties = {f"PL:{i}" for i in (31, 23, 88, 188, 66, 8)}  # the open line switches
+    plain, _ = lost(city, None)
+    peak, closed = lost(city, {"automated_share": 1.0})
+    assert peak == pytest.approx(plain) and not closed & ties
+    g = city.graph(NetworkKind.POWER).copy()
+    g.nodes["PT:142"]["capacity_mva"] = 100.0
+    big = type(city)(city.name, {**city.graphs, NetworkKind.POWER: g}, city.dependencies,
+                     city.crs, city.population, city.terrain, city.meta)
+    healed, closed = lost(big, {"automated_share": 1.0})
+    assert closed & ties
+    assert healed < plain

@@ -30,6 +30,7 @@ from networks.schema import (
     AssetClass,
     DependencyKind,
     NetworkKind,
+    SwitchKind,
 )
 
 NETWORKS: tuple[NetworkKind, ...] = tuple(k.kind for k in KINDS)
@@ -90,6 +91,41 @@ class PhysicsArrays:
 
 
 @dataclass(frozen=True, eq=False)
+class SwitchArrays:
+    """The switches on power edges (one per edge at most), read by :mod:`twin.flisr`.
+
+    Invariants
+    ----------
+    - Arrays of equal length ``k`` (0 when the city declares no switches), in component
+      order of their edges.
+    - ``ids``: the switch id, which is its edge's asset id; ``edge``: the edge's
+      component index; ``kind``: index into :data:`SWITCH_KINDS` (breaker,
+      sectionalizer, tie); ``normally_open``: open in the normal configuration (such an
+      edge carries nothing until a switching operation closes it); ``automated``:
+      operated remotely by feeder automation, else by a crew on site.
+    """
+
+    ids: np.ndarray
+    edge: np.ndarray
+    kind: np.ndarray
+    normally_open: np.ndarray
+    automated: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def open_edges(self, n: int) -> np.ndarray:
+        """bool[n]: the edges whose switch is open in the normal configuration."""
+        out = np.zeros(n, dtype=bool)
+        out[self.edge[self.normally_open]] = True
+        return out
+
+
+#: switch kinds in the order of :attr:`SwitchArrays.kind`
+SWITCH_KINDS: tuple[SwitchKind, ...] = tuple(SwitchKind)
+
+
+@dataclass(frozen=True, eq=False)
 class Twin:
     """Array form of a city's lifeline networks (read-only, shared by all runs).
 
@@ -141,6 +177,8 @@ class Twin:
     meta: Mapping[str, object] = field(default_factory=dict)
     #: what the physics backends read (twin.physics); None for a hand-built Twin
     physics: PhysicsArrays | None = None
+    #: switches on power edges (twin.flisr); None for a hand-built Twin
+    switches: SwitchArrays | None = None
 
     @property
     def n(self) -> int:
@@ -244,9 +282,14 @@ def compile_twin(net: LifelineNetwork) -> Twin:
                    net.crs)
     from twin.impact import dominator_impact
 
+    switches = _switches(comp.attrs, ids_arr, is_edge)
+    # an edge behind a normally open switch carries nothing in the normal configuration
+    imp_indptr, imp_edge = adj_indptr, adj_edge
+    if switches.normally_open.any():
+        imp_indptr, imp_edge = _drop_edges(adj_indptr, adj_edge, switches.open_edges(n))
     impact = dominator_impact(n, network, is_edge, edge_u, edge_v, is_source,
-                              fields["customers"], dep_indptr, dep_supplier, adj_indptr,
-                              adj_edge)
+                              fields["customers"], dep_indptr, dep_supplier, imp_indptr,
+                              imp_edge)
     physics = _physics(comp.attrs, asset_class, is_edge, edge_u, edge_v, network, x_m, y_m,
                        capacity, demand, net.terrain)
     return Twin(
@@ -259,8 +302,40 @@ def compile_twin(net: LifelineNetwork) -> Twin:
         adj_edge=adj_edge, dep_indptr=dep_indptr, dep_supplier=dep_supplier,
         access_node=access_node, travel_h=travel_h, block_population=block_population,
         block_nodes=block_nodes, impact=impact, sites=sites, terrain=net.terrain,
-        meta=dict(net.meta), physics=physics,
+        meta=dict(net.meta), physics=physics, switches=switches,
     )
+
+
+def _switches(attrs: list[dict], ids: np.ndarray, is_edge: np.ndarray) -> SwitchArrays:
+    """The declared switches (the ``switch`` field of power edges), normal state filled in:
+    ties open, breakers and sectionalizers closed, unless ``normally_open`` says."""
+    edge, kind, nopen, auto = [], [], [], []
+    for i, a in enumerate(attrs):
+        k = a.get("switch")
+        if not is_edge[i] or not k:
+            continue
+        sk = SwitchKind(k)
+        edge.append(i)
+        kind.append(SWITCH_KINDS.index(sk))
+        no = a.get("normally_open")
+        nopen.append(bool(sk == SwitchKind.TIE) if no is None else bool(no))
+        auto.append(bool(a.get("automated") or False))
+    e = np.array(edge, dtype=np.int32)
+    return SwitchArrays(ids[e] if len(e) else np.zeros(0, dtype=object), e,
+                        np.array(kind, dtype=np.int8), np.array(nopen, dtype=bool),
+                        np.array(auto, dtype=bool))
+
+
+def _drop_edges(adj_indptr: np.ndarray, adj_edge: np.ndarray, drop: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR rows without the entries through the edges flagged in ``drop``."""
+    keep = ~drop[adj_edge]
+    n = len(adj_indptr) - 1
+    row = np.repeat(np.arange(n), np.diff(adj_indptr))
+    counts = np.bincount(row[keep], minlength=n)
+    indptr = np.zeros_like(adj_indptr)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, adj_edge[keep]
 
 
 @dataclass

@@ -35,8 +35,9 @@ log with the same seed.
 
 The house: this module is the kernel loop; the run's mutable arrays are in
 :mod:`twin.state`, its constants in :mod:`twin.engine_tables`, the crews in
-:mod:`twin.crews`, what it records in :mod:`twin.recorder`, and what each decision
-does in :mod:`twin.action_handlers`.
+:mod:`twin.crews`, what it records in :mod:`twin.recorder`, what each decision
+does in :mod:`twin.action_handlers`, and the feeder automation (FLISR) in
+:mod:`twin.flisr`.
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ from twin.actions import Action, ActionError, BackupPower, Decision, Fail, HoldC
 from twin.compile import CLASS_INDEX, NET_INDEX, NETWORKS, Twin
 from twin.crews import Crew, CrewPool, CrewStatus
 from twin.engine_tables import EngineTables, hazard_plan
+from twin.flisr import make_flisr
 from twin.kernels.routing import travel_times
 from twin.physics.backend import make_backend
 from twin.physics.settings import ServiceSettings
 from twin.policies import make_policy
 from twin.recorder import EV, EVENTS, RealizationResult, Recorder
+from twin.self_healing import SelfHealing
 from twin.stand_down import calm_finish, calm_start
 from twin.state import AssetState, Tanks
 
@@ -97,6 +100,9 @@ class RunConfig:
     stand_down_wind_mps: float | None = None
     #: the kinds whose service makes the system service (None: every kind of the city)
     system_kinds: tuple[str, ...] | None = None
+    #: the scenario's ``self_healing`` block (None: no feeder automation); see
+    #: :mod:`twin.flisr`
+    self_healing: SelfHealing | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,9 @@ class Engine:
         self.holds: list[list] = [[] for _ in NETWORKS]  # per utility: held slots (requests)
         self.generator = twin.backup_h > 0  # assets with a generator on site
         n = twin.n
-        self.state = AssetState.fresh(n, twin.backup_h)
+        sw = twin.switches
+        self.state = AssetState.fresh(n, twin.backup_h, sw.open_edges(n)
+                                      if sw is not None and sw.normally_open.any() else None)
         tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
         self.tanks = Tanks.full(tanks, twin.storage_h[tanks])
         self.edge_time_h = twin.travel_h  # current road travel times (floods slow roads)
@@ -177,6 +185,7 @@ class Engine:
         self.notes: list[Message] = []
         self._pending = sorted(self._scheduled(config.interventions),
                                key=lambda d: d.time_h)  # stable: same-time keep their order
+        self.flisr = make_flisr(self)  # feeder automation (None without self_healing)
         self._recompute()
 
     # ------------------------------------------------------------------ public API
@@ -583,6 +592,8 @@ class Engine:
         return self.service.compute(up, source_ok, st.on_backup, st.damage, self.env.now)
 
     def _recompute(self) -> None:
+        if self.flisr is not None:  # trips and switching first: service sees the result
+            self.flisr.on_change()
         st = self.state
         t = self.twin
         now = self.env.now

@@ -15,7 +15,7 @@ import numpy as np
 
 #: Event types of ``events.parquet``, in the order of their integer codes.
 EVENTS = ("damaged", "outage", "cascade_failed", "crew_dispatched", "repair_started",
-          "restored")
+          "restored", "switched")
 #: Integer code of each event type.
 EV = {name: i for i, name in enumerate(EVENTS)}
 
@@ -34,6 +34,9 @@ class RealizationResult:
     ev_crew: np.ndarray  # index into crew_names, -1 for none
     crew_names: tuple[str, ...]
     extra: dict = field(default_factory=dict)
+    #: per event: 1 a switch opened, 0 closed, -1 not a switching event; None when the
+    #: realization switched nothing
+    ev_state: np.ndarray | None = None
 
 
 class Recorder:
@@ -41,6 +44,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self._ev: list[tuple[float, np.ndarray, int, int]] = []
+        self._ev_state: list[int] = []  # per entry of _ev: switch opened 1 / closed 0 / -1
         self._hist_t: list[float] = []
         self._hist_q: list[np.ndarray] = []
         self._cost_t: list[float] = []
@@ -50,6 +54,12 @@ class Recorder:
         """Record ``event`` for components ``comps`` (nothing when empty)."""
         if len(comps):
             self._ev.append((time_h, np.asarray(comps, dtype=np.int64), EV[event], crew))
+            self._ev_state.append(-1)
+
+    def switched(self, time_h: float, edge: int, is_open: bool) -> None:
+        """Record that the switch on ``edge`` opened (``is_open``) or closed."""
+        self._ev.append((time_h, np.array([edge], dtype=np.int64), EV["switched"], -1))
+        self._ev_state.append(int(is_open))
 
     def service(self, time_h: float, served: np.ndarray) -> None:
         """Record the served fractions (power, water, roads, system) at ``time_h``."""
@@ -78,5 +88,8 @@ class Recorder:
         q = np.array(self._hist_q)
         # keep the last record of each time (several changes can happen at one instant)
         keep = np.append(t[1:] != t[:-1], True)
+        ev_s = (np.repeat(np.array(self._ev_state, dtype=np.int8), sizes)
+                if any(s >= 0 for s in self._ev_state) else None)
         return RealizationResult(t[keep], q[keep], np.array(self._cost_t),
-                                 np.array(self._cost_v), ev_t, ev_c, ev_y, ev_w, crew_names)
+                                 np.array(self._cost_v), ev_t, ev_c, ev_y, ev_w, crew_names,
+                                 ev_state=ev_s)

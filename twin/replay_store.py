@@ -45,6 +45,11 @@ def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) ->
         arrays["terrain_elevation_m"] = twin.terrain.elevation_m.astype(np.float32)
         arrays["terrain_transform"] = np.asarray(twin.terrain.transform, dtype=float)
     arrays.update(_blocks(twin))
+    sw = twin.switches
+    if sw is not None and len(sw):  # only then: a run without switches writes what it did
+        arrays["switch_edge"] = sw.edge.astype(np.int64)
+        arrays["switch_normally_open"] = sw.normally_open.astype(bool)
+        arrays["switch_automated"] = sw.automated.astype(bool)
     budget = MAX_GRID_MB * 1e6
     for f in fields:
         for m, g in f.grids.items():

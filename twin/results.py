@@ -113,6 +113,12 @@ def build_tables(twin: Twin, results: Sequence[RealizationResult], *, horizon_h:
         }))
     ev = pd.concat(events, ignore_index=True)
     ev["event"] = ev["event"].astype(str)
+    if any(res.ev_state is not None for res in results):
+        # switching (twin.flisr): which way each 'switched' event went; empty otherwise
+        st = np.concatenate([res.ev_state if res.ev_state is not None
+                             else np.full(len(res.ev_time_h), -1, dtype=np.int8)
+                             for res in results])
+        ev["switch_state"] = np.array(["", "closed", "open"], dtype=object)[st + 1]
     return RunTables(pd.concat(curves, ignore_index=True), pd.concat(loss, ignore_index=True),
                      ev, pd.DataFrame(metrics))
 

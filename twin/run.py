@@ -63,7 +63,8 @@ def load_city(spec: ScenarioSpec) -> LifelineNetwork:
     if spec.city.builtin is not None:
         from networks.builtin import build_builtin_city
 
-        return build_builtin_city(spec.city.builtin.seed, scale=spec.city.builtin.scale)
+        b = spec.city.builtin
+        return build_builtin_city(b.seed, scale=b.scale, feeder_automation=b.feeder_automation)
     from networks.io import load_city as load_file
 
     p = Path(spec.city.path)
@@ -157,7 +158,9 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                            iv.model_dump() for iv in spec.interventions),
                        service=spec.service.settings(),
                        system_kinds=(None if spec.system_kinds is None
-                                     else tuple(spec.system_kinds)))
+                                     else tuple(spec.system_kinds)),
+                       self_healing=(spec.self_healing.settings()
+                                     if spec.self_healing is not None else None))
     if any(len(m) > spec.realizations for m in members):
         import warnings
 

@@ -18,6 +18,7 @@ from common.documents import parse_yaml, read_text
 from common.errors import InputError, ScenarioError
 from common.names import DamageStateName, NetworkName
 from networks.kinds import kind_spec
+from twin.self_healing import ISOLATE_MIN, MANUAL_DISPATCH_MIN, RESTORE_MIN, SelfHealing
 from twin.stand_down import DEFAULT_STAND_DOWN_MPS
 
 #: Upper bounds on sizes a user controls, checked before any work (issue: a typo such
@@ -34,6 +35,10 @@ class _Strict(BaseModel):
 class BuiltinCity(_Strict):
     seed: int = 7
     scale: float = Field(1.0, ge=0.2, le=10)
+    feeder_automation: float | None = Field(
+        None, ge=0, le=1, description="null: no switches (the city as it always was); a "
+        "share: breakers, 3-5 sections per feeder, ties, and this share of the "
+        "sectionalizers and ties automated (networks.builtin)")
 
 
 class CitySpec(_Strict):
@@ -161,6 +166,34 @@ class ServiceSpec(_Strict):
         return ServiceSettings(**self.model_dump())
 
 
+class SelfHealingSpec(_Strict):
+    """Feeder automation (FLISR, :mod:`twin.flisr`): a fault trips its feeder's breaker;
+    automated switches isolate the faulted section within ``isolate_min`` and restore
+    the other sections (reclosing upstream, ties downstream) within ``restore_min``;
+    manual switches wait for a crew that is dispatched after ``manual_dispatch_min``
+    and drives there on the current roads. Defaults and their sources in
+    :mod:`twin.flisr`."""
+
+    enabled: bool = True
+    automated_share: float | None = Field(
+        None, ge=0, le=1, description="share of sectionalizers and ties automated (the "
+        "same stable choice as the built-in city's); null: as the city declares")
+    isolate_min: float = Field(ISOLATE_MIN, ge=0, le=600, allow_inf_nan=False)
+    restore_min: float = Field(RESTORE_MIN, ge=0, le=600, allow_inf_nan=False)
+    manual_dispatch_min: float = Field(MANUAL_DISPATCH_MIN, ge=0, le=24 * 60,
+                                       allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _order(self) -> SelfHealingSpec:
+        if self.restore_min < self.isolate_min:
+            raise ValueError("self_healing.restore_min must not be below isolate_min")
+        return self
+
+    def settings(self):
+        """The plain settings the engine reads (:class:`twin.self_healing.SelfHealing`)."""
+        return SelfHealing(**self.model_dump())
+
+
 class ScenarioSpec(_Strict):
     """A validated scenario. Times are hours since the scenario start."""
 
@@ -186,6 +219,8 @@ class ScenarioSpec(_Strict):
     system_kinds: list[NetworkName] | None = Field(
         None, description="the network kinds whose service makes a population block's "
                           "system service (default: every kind that serves the block)")
+    #: feeder automation (FLISR); absent: none (faults only cut what lies behind them)
+    self_healing: SelfHealingSpec | None = None
 
     # where the file lives, for relative paths (not a user field)
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -321,6 +356,12 @@ def inputs_digest(spec: ScenarioSpec) -> str:
 
     h = hashlib.sha256(__version__.encode())
     fields = spec.model_dump(mode="json", exclude={"seed"})
+    # optional blocks added later leave the digest of a scenario without them as it was
+    if fields.get("self_healing") is None:
+        fields.pop("self_healing", None)
+    builtin = fields["city"].get("builtin")
+    if builtin is not None and builtin.get("feeder_automation") is None:
+        builtin.pop("feeder_automation", None)
     h.update(json.dumps(fields, sort_keys=True).encode())
 
     def files(value: Any) -> Any:

@@ -25,7 +25,9 @@ class AssetState:
     - ``on_backup``: running on a generator although a dependency is lost;
       ``backup_left`` hours of fuel left (as of ``backup_since``);
     - ``working``: up with its dependencies met (or on backup) at the last service
-      computation; ``served``: the fraction of demand it delivered then.
+      computation; ``served``: the fraction of demand it delivered then;
+    - ``switch_open``: edges whose switch is open now (normally open ties, and what
+      the switching of :mod:`twin.flisr` opened); they carry nothing.
     """
 
     damage: np.ndarray
@@ -37,18 +39,27 @@ class AssetState:
     backup_since: np.ndarray
     working: np.ndarray
     served: np.ndarray
+    switch_open: np.ndarray
 
     @classmethod
-    def fresh(cls, n: int, backup_h: np.ndarray) -> AssetState:
-        """Everything intact and in service; generators hold ``backup_h`` hours of fuel."""
+    def fresh(cls, n: int, backup_h: np.ndarray, open_edges: np.ndarray | None = None
+              ) -> AssetState:
+        """Everything intact and in service; generators hold ``backup_h`` hours of fuel;
+        the edges flagged in ``open_edges`` (default none) are switched open."""
         return cls(np.zeros(n, dtype=np.int8), np.full(n, -np.inf), np.zeros(n, dtype=bool),
                    np.zeros(n, dtype=bool), np.zeros(n, dtype=bool),
                    backup_h.astype(float).copy(), np.full(n, np.nan), np.ones(n, dtype=bool),
-                   np.ones(n))
+                   np.ones(n), np.zeros(n, dtype=bool) if open_edges is None
+                   else open_edges.astype(bool).copy())
+
+    def healthy(self, now: float) -> np.ndarray:
+        """Components neither damaged nor in an outage now (switching aside)."""
+        return (self.damage == 0) & (now >= self.outage_until)
 
     def up(self, now: float) -> np.ndarray:
-        """Components that can carry service now (undamaged, not out, not switched off)."""
-        return (self.damage == 0) & (now >= self.outage_until) & ~self.switched_off
+        """Components that can carry service now (undamaged, not out, not switched off
+        by a decision, not behind an open switch)."""
+        return self.healthy(now) & ~self.switched_off & ~self.switch_open
 
 
 @dataclass(eq=False)

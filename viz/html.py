@@ -28,6 +28,7 @@ from viz.scene import (
     MAJOR,
     NETWORK_RGB,
     STATE_RGB,
+    SWITCH_RGB,
     TRACK_Z_M,
     WATER_RGB,
     WET_M,
@@ -130,6 +131,15 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
         np.uint32)), "major": _blob(major[pord].astype(np.uint8))}
     # states per frame (compresses very well: mostly zeros)
     ev = st.realization_events(run.events, r)
+    sw_edge = np.asarray(rp.get("switch_edge", np.zeros(0, np.int64)), dtype=np.int64)
+    if len(sw_edge):  # switches (twin.flisr): where, and open (1) or closed per frame
+        sxy = run.comp_xy[sw_edge]
+        spos = np.column_stack([sxy[:, 0] - origin[0], sxy[:, 1] - origin[1],
+                                zof(sxy[:, 0], sxy[:, 1]) + 2 * lift]).astype(np.float32)
+        opened = st.switches_open_at(ev, run.ids, sw_edge, rp["switch_normally_open"], times)
+        out["switches"] = {"pos": _blob(spos.ravel()), "n": len(sw_edge),
+                           "open": _blob(opened.astype(np.uint8).ravel()),
+                           "rgb": [[int(c) for c in rgb] for rgb in SWITCH_RGB]}
     tr = st.state_transitions(ev, run.ids, restored_show_h=restored_show_h)
     out["n"] = run.n
     out["states"] = _blob(st.states_at(tr, run.n, times).astype(np.uint8).ravel())

@@ -116,6 +116,10 @@ def _corner_max(v: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(p[:-1, :-1], p[1:, :-1]), np.maximum(p[:-1, 1:], p[1:, 1:]))
 
 
+#: switch markers: closed, open
+SWITCH_RGB = np.array([(20, 90, 50), (250, 250, 250)], dtype=np.uint8)
+
+
 class Scene:
     """A run's scene; ``update(t)`` then ``screenshot()`` (or ``show()``)."""
 
@@ -167,6 +171,7 @@ class Scene:
         self._add_terrain()
         self._add_blocks()
         self._add_networks()
+        self._add_switches()
         self._add_water()
         self._add_wind()
         self._add_crews()
@@ -293,6 +298,25 @@ class Scene:
             if self.opt.show_minor_nodes else np.zeros(0, np.int64)
         self.major = self._points(self.major_idx, 15 * max(1.0, self.opt.size[1] / 720))
         self.minor = self._points(self.minor_idx, 3.5 * max(1.0, self.opt.size[1] / 720))
+
+    def _add_switches(self) -> None:
+        """Switches (twin.flisr) as small squares on their lines: dark green closed,
+        white open (their states from the ``switched`` events)."""
+        rp = self.run.replay
+        self.switches = None
+        edge = np.asarray(rp.get("switch_edge", np.zeros(0, np.int64)), dtype=np.int64)
+        if not len(edge):
+            return
+        xy = self.run.comp_xy[edge]
+        lx, ly = self._local(xy[:, 0], xy[:, 1])
+        pts = self.pv.PolyData(np.column_stack(
+            [lx, ly, self._z(xy[:, 0], xy[:, 1]) + 2.0 * self._z_lift]))
+        pts.point_data["rgb"] = np.repeat(SWITCH_RGB[:1], len(edge), axis=0)
+        self.p.add_mesh(pts, scalars="rgb", rgb=True,
+                        point_size=6 * max(1.0, self.opt.size[1] / 720),
+                        render_points_as_spheres=False, show_scalar_bar=False)
+        self.switches = pts
+        self._switch_edge = edge
 
     def _points(self, idx: np.ndarray, size: float):
         if not len(idx):
@@ -494,6 +518,9 @@ class Scene:
         for net in NETWORKS:  # the city's kinds, in the declared order
             if net in present:
                 entries.append((look.NETWORK_WORDS[net], "line", NETWORK_RGB[net]))
+        if self.switches is not None:
+            entries += [("Switches", None, None), ("closed", "box", SWITCH_RGB[0]),
+                        ("open", "box", SWITCH_RGB[1])]
         if self.crews is not None:
             entries += [("Repair crews", None, None),
                         ("repairing", "crew", (look.CREW_REPAIR_RGB, look.CREW_HALO_RGB)),
@@ -676,6 +703,11 @@ class Scene:
             self.minor.point_data["rgb"][:] = np.where((sm == st.WORKING)[:, None],
                                                        self.net_rgb[self.minor_idx], STATE_RGB[sm])
             self.minor.Modified()
+        if self.switches is not None:
+            is_open = st.switches_open_at(self._crew_ev, self.run.ids, self._switch_edge,
+                                          self.run.replay["switch_normally_open"], [t])[0]
+            self.switches.point_data["rgb"][:] = SWITCH_RGB[is_open.astype(np.int64)]
+            self.switches.Modified()
         served = self._services_at(t)
         without = None
         if served is not None:

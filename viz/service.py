@@ -5,7 +5,8 @@ the twin's static arrays (``replay.npz``), so the view re-runs the service kerne
 (:func:`twin.kernels.service.compute_service`) on the states the events give at a
 frame's time, with the engine's rules for what the events do not say:
 
-- a component is *up* unless damaged, flooded (or tripped) or under repair;
+- a component is *up* unless damaged, flooded (or tripped) or under repair, or an
+  edge behind an open switch (its normal state and the ``switched`` events);
   whether its supplies (power for a pump, cooling water for a plant) are met is
   found by the kernel, as in the engine. A ``restored`` event after a flood does
   not make a pump work whose power is still out;
@@ -93,7 +94,7 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
     kind = ev["event"].astype(str).to_numpy()
     et = ev["time_h"].to_numpy(float)
     losses = np.unique(et[np.isin(kind, ["damaged", "outage", "cascade_failed"])])
-    steps = [et[kind == "restored"], losses]
+    steps = [et[kind == "restored"], et[kind == "switched"], losses]
     for key in [k for k in rp if k.startswith("grid__") and k.endswith("__times_h")]:
         steps.append(np.asarray(rp[key], float))  # hazard steps
     moments = np.unique(np.concatenate(steps))
@@ -115,6 +116,14 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
     has_backup = np.asarray(backup) > 0 if backup is not None else ones
     state = np.zeros(n, dtype=np.int8)
     k = 0
+    # switches (twin.flisr): an edge behind an open switch carries nothing
+    sw_edge = np.asarray(rp.get("switch_edge", np.zeros(0, np.int64)), dtype=np.int64)
+    sw_times = np.unique(et[kind == "switched"]) if len(sw_edge) else np.zeros(0)
+    sw_states = (st.switches_open_at(ev, run.ids, sw_edge, rp["switch_normally_open"],
+                                     sw_times) if len(sw_edge) else None)
+    edge_open = np.zeros(n, dtype=bool)
+    if len(sw_edge):
+        edge_open[sw_edge] = np.asarray(rp["switch_normally_open"], dtype=bool)
 
     def advance(t: float) -> None:
         nonlocal k
@@ -124,12 +133,17 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
             first = np.unique(c, return_index=True)[1]  # the last transition per component
             state[c[first]] = s_[first]
             k = stop
+        if sw_states is not None and len(sw_times):
+            j = int(np.searchsorted(sw_times, t, side="right")) - 1
+            if j >= 0:
+                edge_open[sw_edge] = sw_states[j]
 
     def kernel():
         # up: not damaged, flooded or under repair; a lost supply is the kernel's to
         # find, except for assets with backup generators, whose cascade events say when
         # the fuel ran out (the engine runs them on backup meanwhile)
         up = ~np.isin(state, _DOWN) & ~((state == st.CASCADE_FAILED) & has_backup)
+        up &= ~edge_open
         return compute_service(up, source_ok, has_backup, *svc, 1000, primary)
 
     out = np.empty((len(wanted), len(nodes), len(NETWORKS)), dtype=np.float32)
@@ -144,7 +158,7 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
         t_want = float(wanted[order[j]])
         if t_want < t_rec:  # a frame before the next recomputation
             advance(t_want)
-            key = state.tobytes() + source_ok[tanks].tobytes()
+            key = state.tobytes() + source_ok[tanks].tobytes() + edge_open[sw_edge].tobytes()
             if key not in cache:
                 # -1 (a kind that does not serve the block) reads the appended 1.0
                 cache[key] = np.append(kernel()[0], 1.0)[nodes].astype(np.float32)

@@ -103,6 +103,40 @@ def state_transitions(events: pd.DataFrame, ids: Sequence[str] | np.ndarray, *,
     return tt[o], np.asarray(out_c, dtype=np.int64)[o], np.asarray(out_s, dtype=np.int8)[o]
 
 
+def switches_open_at(events: pd.DataFrame, ids: Sequence[str] | np.ndarray,
+                     switch_edge: np.ndarray, normally_open: np.ndarray,
+                     times_h: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Which switches are open (bool, ``(len(times_h), k)``) at each time.
+
+    ``events`` of **one** realization; a switch starts in its normal state
+    (``normally_open``) and follows its ``switched`` events (column ``switch_state``,
+    ``open`` or ``closed``), applied at their time (right-continuous).
+    """
+    times = np.asarray(times_h, dtype=float)
+    out = np.repeat(np.asarray(normally_open, dtype=bool)[None, :], len(times), axis=0)
+    if "switch_state" not in events.columns or not len(switch_edge):
+        return out
+    ev = events[events["event"].astype(str) == "switched"].sort_values("time_h", kind="stable")
+    if not len(ev):
+        return out
+    pos = {int(e): j for j, e in enumerate(np.asarray(switch_edge).tolist())}
+    comp = pd.Index(np.asarray(ids).astype(str)).get_indexer(ev["asset_id"].astype(str))
+    sw = np.array([pos.get(int(c), -1) for c in comp], dtype=np.int64)
+    t = ev["time_h"].to_numpy(float)
+    is_open = ev["switch_state"].astype(str).to_numpy() == "open"
+    keep = sw >= 0
+    sw, t, is_open = sw[keep], t[keep], is_open[keep]
+    order = np.argsort(times, kind="stable")
+    cur = np.asarray(normally_open, dtype=bool).copy()
+    k = 0
+    for j in order:
+        while k < len(t) and t[k] <= times[j] + 1e-12:
+            cur[sw[k]] = is_open[k]
+            k += 1
+        out[j] = cur
+    return out
+
+
 def states_at(transitions: tuple[np.ndarray, np.ndarray, np.ndarray], n: int,
               times_h: Sequence[float] | np.ndarray) -> np.ndarray:
     """States (int8, ``(len(times_h), n)``) at each time from :func:`state_transitions`.

@@ -6,10 +6,16 @@ Only in-service elements are read.
 
 Switches
     A *closed* bus-bus switch (``et="b"``) merges its two buses; an *open* one
-    does nothing. An *open* line switch (``et="l"``) removes its line: the twin
-    sees the network as operated (radial, with open sectioning points); a closed
-    one is ignored. An open transformer switch (``et="t"``) removes the
-    transformer. Meshed operation is kept as given.
+    does nothing. A line switch (``et="l"``), open or closed, is kept on its line
+    (the schema's ``switch`` field): an open one is a ``tie`` (normally open: the
+    line carries nothing until it is closed, so the twin sees the network as
+    operated, radial with open sectioning points), a closed one at a substation's
+    bus (the feeder bay) or of ``type`` ``CB`` a ``breaker``, any other closed one a
+    ``sectionalizer``; none
+    is ``automated`` (pandapower does not say; a scenario's ``self_healing.
+    automated_share`` chooses). Several switches on one line make one switch: open
+    when any is, a breaker when any is. An open transformer switch (``et="t"``)
+    removes the transformer. Meshed operation is kept as given.
 Transformers -> ``substation``
     Each transformer merges its HV and LV buses (and whatever closed bus-bus
     switches tie to them) into one node ``PT:<trafo index>`` at the LV bus's
@@ -232,6 +238,8 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
         raise NetworkError("the net has no in-service ext_grid: nothing supplies it", where=where)
     sw = net.switch if "switch" in net else None
     open_lines: set[int] = set()
+    line_switch: dict[int, str] = {}  # line -> breaker / sectionalizer (closed switches)
+    closed_line_sw: list[tuple[int, int, str]] = []  # (line, bus, type)
     open_trafos: set[int] = set()
     uf = _UF()
     for b in buses.index:
@@ -242,8 +250,13 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             if s["et"] == "b" and closed:
                 if int(s["bus"]) in uf.p and int(s["element"]) in uf.p:
                     uf.union(int(s["bus"]), int(s["element"]))
-            elif s["et"] == "l" and not closed:
-                open_lines.add(int(s["element"]))
+            elif s["et"] == "l":
+                li = int(s["element"])
+                if not closed:
+                    open_lines.add(li)
+                else:
+                    closed_line_sw.append((li, int(s["bus"]),
+                                           str(s.get("type", "") or "").upper()))
             elif s["et"] == "t" and not closed:
                 open_trafos.add(int(s["element"]))
     station: dict[int, list[tuple[str, float, float]]] = {}  # root -> [(id, kv, mva)]
@@ -270,6 +283,13 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             uf.union(bs[0], b)
     for tid, bs, kv, mva, lv in trafo_rows:
         station.setdefault(uf.find(bs[0]), []).append((tid, kv, mva, lv))
+    # a closed line switch at a station's bus is its feeder's breaker (the feeder bay),
+    # whatever its type; elsewhere a circuit breaker stays one, the rest sectionalize
+    for li, bus, typ in closed_line_sw:
+        at_station = bus in uf.p and uf.find(bus) in station
+        kind = "breaker" if typ == "CB" or at_station else "sectionalizer"
+        if line_switch.get(li) != "breaker":
+            line_switch[li] = kind
 
     lonlat = _bus_lonlat(net, where)
     from pyproj import CRS, Transformer
@@ -326,15 +346,13 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
     def bus_node(b: int) -> str:
         return node_of[uf.find(int(b))]
 
-    dropped: dict[str, list] = {"open_switch": sorted(open_lines), "merged_ends": [],
+    dropped: dict[str, list] = {"merged_ends": [],
                                 "out_of_service_lines": sorted(
                                     int(i) for i in net.line.index if i not in lines.index)}
     split: list[str] = []
     mid_attrs = {"asset_class": "distribution_node"}
     for li, r in lines.iterrows():
         li = int(li)
-        if li in open_lines:
-            continue
         if any(uf.find(int(r[k])) not in node_of for k in ("from_bus", "to_bus")):
             dropped["out_of_service_lines"].append(li)  # an end bus is out of service
             continue
@@ -359,6 +377,10 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
             attrs.update(asset_class="transmission_line", voltage_kv=kv)
         else:
             attrs["asset_class"] = "feeder_segment"
+        if li in open_lines:
+            attrs.update(switch="tie", normally_open=True, automated=False)
+        elif li in line_switch:
+            attrs.update(switch=line_switch[li], normally_open=False, automated=False)
         add_edge_split_parallel(g, u, v, f"PL:{li}", attrs, mid_attrs, split)
 
     scale = loads["scaling"].astype(float) if apply_scaling and "scaling" in loads else 1.0
@@ -392,7 +414,11 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
                    length_m=0.0, voltage_kv=float(net.bus.at[b, "vn_kv"]), overhead=False)
         supplies.append(gid)
     unsupplied = []
-    for comp in nx.connected_components(g):
+    operated = nx.Graph()  # without the lines behind open switches
+    operated.add_nodes_from(g.nodes)
+    operated.add_edges_from((u, v) for u, v, a in g.edges(data=True)
+                            if not a.get("normally_open"))
+    for comp in nx.connected_components(operated):
         sup = [s for s in supplies if s in comp]
         load = sum(g.nodes[n].get("demand_mw", 0.0) for n in comp
                    if g.nodes[n]["asset_class"] == "power_load")
@@ -412,6 +438,8 @@ def from_pandapower(net_or_json_path, *, crs: str | None = None,
                    "trafos": len(trafo_rows), "ext_grids": len(ext),
                    "sgen_ignored": int(len(_active(net.sgen))) if "sgen" in net else 0},
         "dropped_lines": dropped, "split_parallel_lines": split,
+        "switches": {"open_lines": sorted(open_lines),
+                     "closed_lines": sorted(li for li in line_switch if li not in open_lines)},
         "loads_without_supply": unsupplied,
     }
     return ImportedPart(NetworkKind.POWER, g, crs_s, (), meta)

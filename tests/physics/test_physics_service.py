@@ -27,9 +27,14 @@ POWER = ServiceSettings(power="powerflow")
 WATER = ServiceSettings(water="pressure_driven", required_pressure_m=45.0)
 
 
-def _state(n: int):
-    return (np.ones(n, dtype=bool), np.ones(n, dtype=bool), np.zeros(n, dtype=bool),
-            np.zeros(n, dtype=np.int8))
+def _state(tw):
+    """Everything up (the lines behind normally open switches aside, as the engine has
+    them), every source allowed, nothing exempt, nothing damaged."""
+    n = tw.n
+    up = np.ones(n, dtype=bool)
+    if tw.switches is not None:
+        up &= ~tw.switches.open_edges(n)
+    return up, np.ones(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int8)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +98,7 @@ def test_power_flow_matches_pandapower_on_mv_oberrhein(oberrhein_twin):
 
     tw = oberrhein_twin
     backend = PhysicsService(tw, POWER)
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     served, *_ = backend.compute(up, ok, exempt, damage, 0.0)
     # two HV/MV stations: two islands, within limits at this operating point
     assert backend.stats["power_solves"] == 2
@@ -144,7 +149,7 @@ def test_load_shedding_brings_an_overloaded_island_within_limits():
     # rated 0.1 kA: two loads must go, and the critical one (LA, a hospital) stays
     tw = _tiny({("power", ("SUB", "D1")): {"max_i_ka": 0.1}})
     backend = PhysicsService(tw, POWER)
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     topo, *_ = TopologicalService(tw).compute(up, ok, exempt, damage, 0.0)
     (nodes, edges), = backend.islands(topo, NetworkKind.POWER)
     pf = backend.power
@@ -169,7 +174,7 @@ def test_low_voltage_sheds_the_farthest_non_critical_loads_first():
     tw = _tiny({("power", ("SUB", "D1")): {"length_m": 1000.0, "r_ohm_per_km": 5.0,
                                              "x_ohm_per_km": 5.0, "max_i_ka": 10.0}})
     backend = PhysicsService(tw, POWER)
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     topo, *_ = TopologicalService(tw).compute(up, ok, exempt, damage, 0.0)
     (nodes, edges), = backend.islands(topo, NetworkKind.POWER)
     pf = backend.power
@@ -190,7 +195,7 @@ def test_power_flow_that_does_not_converge_falls_back_to_the_topological_answer(
     # 400 MW per load on a 10 kV feeder: no solution exists (voltage collapse)
     tw = _tiny({("power", k): {"demand_mw": 400.0} for k in ("LA", "LB", "LC")})
     backend = make_backend(tw, POWER)
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     served, *_ = backend.compute(up, ok, exempt, damage, 0.0)
     topo, *_ = TopologicalService(tw).compute(up, ok, exempt, damage, 0.0)
     assert backend.stats["power_fallbacks"] == 1
@@ -203,7 +208,7 @@ def test_power_flow_that_does_not_converge_falls_back_to_the_topological_answer(
 def test_an_island_is_solved_again_only_when_its_state_changes(oberrhein_twin):
     tw = oberrhein_twin
     backend = PhysicsService(tw, POWER)
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     backend.compute(up, ok, exempt, damage, 0.0)
     backend.compute(up, ok, exempt, damage, 1.0)
     assert backend.stats["power_solves"] == 2 and backend.stats["power_reused"] == 2
@@ -224,7 +229,7 @@ def test_pressure_driven_service_on_net3_matches_wntr(net3_twin, tmp_path, damag
     tw = net3_twin
     main = "123"  # a 30-inch main
     backend = PhysicsService(tw, WATER)
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     up[tw.index["WPS:10"]] = False  # pump 10 without power
     intact, *_ = backend.compute(up, ok, exempt, damage, 0.0)
     up[tw.index[f"WL:{main}"]] = False
@@ -266,7 +271,7 @@ def test_hydraulics_that_do_not_converge_fall_back_to_the_topological_answer():
         g.edges[e]["diameter_m"] = 1e-4
     tw = compile_twin(city)
     backend = make_backend(tw, ServiceSettings(water="pressure_driven"))
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         served, *_ = backend.compute(up, ok, exempt, damage, 0.0)
@@ -278,7 +283,7 @@ def test_hydraulics_that_do_not_converge_fall_back_to_the_topological_answer():
 def test_tanks_drain_by_the_hydraulics():
     tw = _tiny()
     backend = PhysicsService(tw, ServiceSettings(water="pressure_driven"))
-    up, ok, exempt, damage = _state(tw.n)
+    up, ok, exempt, damage = _state(tw)
     up[tw.index["TP"]] = False  # the treatment plant is out: the tank feeds the zone
     damage[tw.index["TP"]] = 3
     k = tw.index["T1"]
@@ -332,7 +337,7 @@ def test_topological_backend_is_the_kernel(tiny_twin):
     from twin.kernels.service import compute_service
 
     t = tiny_twin
-    up, ok, exempt, damage = _state(t.n)
+    up, ok, exempt, damage = _state(t)
     up[t.index["F3"]] = False
     got = make_backend(t).compute(up, ok, exempt, damage, 0.0)
     primary = t.is_source & (t.asset_class != CLASS_INDEX[AssetClass.TANK])
