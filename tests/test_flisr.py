@@ -318,3 +318,17 @@ def test_with_powerflow_a_tie_closes_only_with_voltages_in_limits(tie, closes):
     eng = engine(two_feeders(tie=tie), SelfHealing())
     eng.run(6.0)
     assert served(eng) == ALL - {"A3", "A4"}
+
+
+def test_the_drill_console_shows_open_switches_as_switched_not_out():
+    from twin.drill.view import OK, _states
+
+    eng = engine(two_feeders(), SelfHealing(isolate_min=1, restore_min=15))
+    eng.run(0.5)
+    t = eng.twin
+    assert _states(eng)[t.index["TIE"]] == OK  # a normally open tie is not an outage
+    eng.run(FAULT_H + 2 / 60)  # isolated: the section around A-E4 is open and out
+    code = _states(eng)
+    assert code[t.index["A-E3"]] == OK  # the opened sectionalizer itself is healthy
+    assert code[t.index["A-E4"]] != OK  # the faulted line is
+    assert served(eng) == ALL - {"A3", "A4", "A5", "A6"}  # (the map shades who is out)

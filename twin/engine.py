@@ -168,10 +168,12 @@ class Engine:
         self._system_kinds = np.array([k for k in self._kinds if config.system_kinds is None
                                        or NETWORKS[k].value in config.system_kinds], dtype=int)
         self._system_cols = [c for c, k in enumerate(self._kinds) if k in self._system_kinds]
-        self.crew_res = [CrewPool(self.env, capacity=max(c, 1)) for c in config.crews]
+        # crews per kind (a config written for fewer kinds: none for the later ones)
+        crews = tuple(config.crews) + (0,) * (len(NETWORKS) - len(config.crews))
+        self.crew_res = [CrewPool(self.env, capacity=max(c, 1)) for c in crews]
         depots = self.tables.depots
         self.crews: list[Crew] = []
-        for k, count in enumerate(config.crews):
+        for k, count in enumerate(crews):
             if k not in self._kinds:
                 continue  # a kind the city does not have: nothing to repair
             for j in range(count):

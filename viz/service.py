@@ -212,7 +212,8 @@ def warn_if_different(run: RunData, bs: BlockService, realization: int) -> float
         warnings.warn(ServiceRebuildWarning(
             f"{run.path}: the homes shading follows network connectivity and differs from "
             f"the run's recorded service by up to {diff * 100:.0f} % of people (physics-based "
-            "service?); the gauge and curves show the run's own numbers"), stacklevel=2)
+            "service, or switching between the recorded curve's points: try more frames); "
+            "the gauge and curves show the run's own numbers"), stacklevel=2)
     return diff
 
 

@@ -79,7 +79,11 @@ def _hazard(session: DrillSession, now: float) -> dict[str, Any]:
 def _states(eng: Engine) -> np.ndarray:
     st = eng.state
     code = np.full(eng.twin.n, OK, dtype=np.int8)
-    code[~st.up(eng.now) | ~st.working] = OUT
+    out = ~st.up(eng.now) | ~st.working
+    # a healthy line behind an open switch (a normally open tie, a section FLISR opened)
+    # is switched, not out of service
+    out &= ~(st.switch_open & st.healthy(eng.now) & ~st.switched_off & st.working)
+    code[out] = OUT
     code[st.damage > 0] = DAMAGED
     code[(st.damage > 0) & st.claimed] = REPAIRING
     return code
