@@ -152,6 +152,9 @@ class Engine:
         self.state = AssetState.fresh(n, twin.backup_h, sw.open_edges(n)
                                       if sw is not None and sw.normally_open.any() else None)
         tanks = np.nonzero(twin.asset_class == CLASS_INDEX[AssetClass.TANK])[0]
+        if config.service.water == "pressure_driven":
+            # the hydraulics drain and fill the tanks (twin.physics), not a fixed storage_h
+            tanks = tanks[:0]
         self.tanks = Tanks.full(tanks, twin.storage_h[tanks])
         self.edge_time_h = twin.travel_h  # current road travel times (floods slow roads)
         self.tables = EngineTables.build(twin, models)
@@ -188,6 +191,7 @@ class Engine:
         self._pending = sorted(self._scheduled(config.interventions),
                                key=lambda d: d.time_h)  # stable: same-time keep their order
         self.flisr = make_flisr(self)  # feeder automation (None without self_healing)
+        self._physics_token = 0  # the latest tank-level appointment (physics service)
         self._recompute()
 
     # ------------------------------------------------------------------ public API
@@ -647,6 +651,25 @@ class Engine:
         else:
             q[-1] = float(q[self._system_cols].mean())
         self.recorder.service(now, q)
+        self._schedule_physics_change(now)
+
+    def _schedule_physics_change(self, now: float) -> None:
+        """With service by physics, a tank may reach its minimum or maximum level between
+        other events (it drains by the hydraulics): recompute then. Each recomputation
+        replaces the previous appointment (a token); connectivity runs have none."""
+        nxt = getattr(self.service, "next_change_h", None)
+        if nxt is None:
+            return
+        at = float(nxt())
+        self._physics_token += 1
+        if now + 1e-9 < at < self.config.horizon_h:
+            self.env.process(self._physics_change(self._physics_token, at))
+
+    def _physics_change(self, token: int, at: float):
+        yield self.env.timeout(at - self.env.now)
+        if token == self._physics_token:
+            self._recompute()
+            self._notify()
 
     def _fuel_out(self, i: int, at: float):
         st = self.state

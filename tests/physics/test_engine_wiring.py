@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from networks.schema import NetworkKind
@@ -62,3 +63,25 @@ def test_a_fork_keeps_the_service_model():
     other = eng.fork()
     assert other.config.service.power == "powerflow"
     assert other.snapshot().served["power"] == pytest.approx(eng.snapshot().served["power"])
+
+
+def test_the_engine_recomputes_when_a_tank_runs_dry_between_events():
+    """Pressure-driven water: the tank drains by the hydraulics; the engine must look
+    again when it reaches its minimum level, not wait for the next event."""
+    from twin.actions import Fail
+    from twin.engine import Engine
+    from twin.run import prepare, realization_rng
+
+    spec = _spec({"water": "pressure_driven"}).model_copy(update={"horizon_h": 96.0})
+    prep = prepare(spec, net=_city(), use_cache=False)
+    cfg = prep.config.__class__(**{**prep.config.__dict__, "crews": (0, 0, 0, 0, 0),
+                                   "interventions": ()})
+    eng = Engine(prep.twin, [], prep.models, cfg, realization_rng(1, 0))
+    eng.run(until=1.0)
+    eng.apply(Fail(assets=("TP",), damage_state="complete"))  # the tank feeds the zone
+    eng.run(until=1.0 + 1e-6)
+    dry_at = eng.service.next_change_h()
+    assert 1.0 < dry_at < 96.0
+    eng.run()
+    t = eng.result().times_h
+    assert np.any(np.abs(t - dry_at) < 1e-6)  # service was recomputed when it ran dry
