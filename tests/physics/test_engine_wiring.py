@@ -85,3 +85,26 @@ def test_the_engine_recomputes_when_a_tank_runs_dry_between_events():
     eng.run()
     t = eng.result().times_h
     assert np.any(np.abs(t - dry_at) < 1e-6)  # service was recomputed when it ran dry
+
+
+def test_a_shed_load_cuts_what_depends_on_it():
+    """The power flow sheds LB and LC on the overloaded feeder; the treatment plant (on
+    LB) and the pump (on LC) lose their supply, as they would if the feeder were cut."""
+    from twin.engine import EV, Engine
+    from twin.run import prepare, realization_rng
+
+    prep = prepare(_spec({"power": "powerflow"}), net=_city(), use_cache=False)
+    eng = Engine(prep.twin, prep.fields, prep.models, prep.config, realization_rng(1, 0))
+    eng.run(until=0.5)
+    t = prep.twin
+    for a in ("TP", "PS"):
+        assert not eng.state.working[t.index[a]], a
+    assert eng.service.stats["physics_cascades"] >= 2
+    topo = prepare(_spec(None), net=_city(), use_cache=False)
+    eng0 = Engine(topo.twin, topo.fields, topo.models, topo.config, realization_rng(1, 0))
+    eng0.run(until=0.5)
+    assert eng0.state.working[t.index["TP"]]  # by connectivity the feeder serves them
+    res = eng.result()
+    cascaded = {str(t.ids[c]) for c, e in zip(res.ev_comp, res.ev_type, strict=True)
+                if e == EV["cascade_failed"]}
+    assert {"TP", "PS"} <= cascaded

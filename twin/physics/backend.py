@@ -40,7 +40,9 @@ MAX_ITER = 1000
 CACHE_SIZE = 512
 #: counters of :attr:`PhysicsService.stats`
 STAT_KEYS = ("power_solves", "power_reused", "power_fallbacks", "power_shed_loads",
-             "water_solves", "water_reused", "water_fallbacks")
+             "water_solves", "water_reused", "water_fallbacks", "physics_cascades")
+#: rounds of "a shed supplier cuts its dependents, solve again" per service computation
+MAX_CASCADE_ROUNDS = 10
 
 
 class ServiceBackend(Protocol):
@@ -131,6 +133,8 @@ class PhysicsService(TopologicalService):
         pipe = twin.asset_class == CLASS_INDEX[AssetClass.PIPE]
         self._pipe = pipe
         self._cache: dict[str, OrderedDict] = {"power": OrderedDict(), "water": OrderedDict()}
+        #: the dependent of each entry of ``dep_supplier``
+        self._dep_owner = np.repeat(np.arange(twin.n), np.diff(twin.dep_indptr))
 
     def compute(self, up: np.ndarray, source_ok: np.ndarray, exempt: np.ndarray,
                 damage: np.ndarray, now_h: float
@@ -147,12 +151,41 @@ class PhysicsService(TopologicalService):
             source_ok[self.tanks] = (self.tank_level_m[self.tanks]
                                      > ph.min_level_m[self.tanks] + 1e-3)
         served, deps_ok, fed, it = super().compute(up, source_ok, exempt, damage, now_h)
+        served = self._physics(served, damage)
+        # a load the physics shed (or a junction left dry) cuts what depends on it (a
+        # pump on a shed feeder): those lose their dependency and carry nothing, and the
+        # networks are solved again, until nothing more is cut
+        for _ in range(MAX_CASCADE_ROUNDS):
+            cut = self._cut_by_physics(served, deps_ok, exempt, up)
+            if not cut.any():
+                break
+            up = up & ~cut
+            served, deps_ok, fed, it = super().compute(up, source_ok, exempt, damage, now_h)
+            served = self._physics(served, damage)
+            deps_ok = deps_ok & ~cut
+            self.stats["physics_cascades"] += int(cut.sum())
+        return served, deps_ok, fed, it
+
+    def _physics(self, served: np.ndarray, damage: np.ndarray) -> np.ndarray:
         served = served.copy()
         if self.power is not None:
             self._power(served)
         if self.water is not None:
             self._water(served, damage)
-        return served, deps_ok, fed, it
+        return served
+
+    def _cut_by_physics(self, served: np.ndarray, deps_ok: np.ndarray, exempt: np.ndarray,
+                        up: np.ndarray) -> np.ndarray:
+        """Components whose dependencies the topology met but a supplier the physics left
+        without service (not those on backup power)."""
+        t = self.twin
+        cut = np.zeros(t.n, dtype=bool)
+        if not len(t.dep_supplier):
+            return cut
+        dead = served[t.dep_supplier] <= 0
+        if dead.any():
+            cut[self._dep_owner[dead]] = True
+        return cut & deps_ok & ~exempt & up
 
     # ------------------------------------------------------------------ islands
     def islands(self, served: np.ndarray, kind: NetworkKind
