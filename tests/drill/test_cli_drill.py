@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,11 @@ def test_report_in_chinese(drill_dir, tmp_path):
                  "已在 W-PS-01 部署发电机，燃料可用 24 小时"):
         assert f"<td>{note}</td>" in text, note
     assert "crew(s)" not in text and "asset(s)" not in text
+    # the curves' Chinese labels stay text in the SVG (the reader's browser has the CJK
+    # fonts; matplotlib's DejaVu has none, and glyph paths would be empty boxes)
+    svg = text[text.index("<svg"):text.index("</svg>")]
+    assert re.search(r"<text[^>]*>电力</text>", svg)
+    assert "missing from font" not in r.stderr
     assert "<figcaption>6 小时：fail(" in text and "<td class='num'>6 小时</td>" in text
     # notes are not inputs: the saved drill is the same in either language
     en = yaml.safe_load((drill_dir / "out/drill.yaml").read_text())

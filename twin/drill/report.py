@@ -55,10 +55,19 @@ def _band(b: dict) -> str:
 
 
 def _svg(fig) -> str:
+    """The figure as inline SVG whose text stays text (``svg.fonttype: none``): the
+    reader's browser draws it with its own fonts, so Chinese labels need no CJK font
+    on the machine that wrote the report (matplotlib's DejaVu has none)."""
     import re
+    import warnings
+
+    import matplotlib
 
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.fonttype": "none"}), warnings.catch_warnings():
+        # measured with DejaVu, which lacks CJK glyphs; the browser renders them
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buf.getvalue()
     # the RDF metadata block only names its vocabularies; drop it (and any date)
     return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.S)
@@ -98,8 +107,9 @@ def curves_figure(drill: Any, baseline: Any, branches: dict[str, Any], lang: str
     return fig
 
 
-def map_figure(session: DrillSession, snapshot, title: str):
-    """Assets at a moment: working grey, out orange, damaged red; crews as triangles."""
+def map_figure(session: DrillSession, snapshot, title: str | None = None):
+    """Assets at a moment: working grey, out orange, damaged red; crews as triangles.
+    The report gives the title as the figure's caption (HTML text, any language)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -115,7 +125,8 @@ def map_figure(session: DrillSession, snapshot, title: str):
     ax.scatter(t.x_m[dmg], t.y_m[dmg], s=8, c="#d62728", lw=0)
     crews = [idx[c.location] for c in snapshot.crews if c.location in idx]
     ax.scatter(t.x_m[crews], t.y_m[crews], s=18, marker="^", c="#1f77b4", lw=0)
-    ax.set_title(title, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=8)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -186,9 +197,10 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
         moments.append(worst)
     for m in moments:
         label = render(m.label, lang)
-        fig = map_figure(session, m.snapshot, f"[{m.branch}] {label}")
+        fig = map_figure(session, m.snapshot)
         parts.append(f"<figure><img alt='{e(label)}' src='{_png(fig)}' width='340'>"
-                     f"<figcaption>{e(label)}</figcaption></figure>")
+                     f"<figcaption>{e(label)} <small>({e(tr('branch', lang))} "
+                     f"{e(m.branch)})</small></figcaption></figure>")
         plt.close(fig)
     parts.append("</div>")
     # decision effects
