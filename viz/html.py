@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.names import NETWORKS
 from viz import look, story
 from viz import states as st
 from viz.replay import atomic_file, frame_times
@@ -186,7 +187,9 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
     out["captions"] = caps
     if bs is not None:
         lack = (bs.served < 0.5).astype(np.uint8)
-        bits = lack[..., 0] | (lack[..., 1] << 1) | (lack[..., 2] << 2)
+        bits = np.zeros(lack.shape[:2], np.uint8)  # bit k: lacks NETWORKS[k]
+        for k in range(lack.shape[2]):
+            bits |= lack[..., k] << k
         bxy = bs.xy
         bpos = np.column_stack([bxy[:, 0] - origin[0], bxy[:, 1] - origin[1],
                                 zof(bxy[:, 0], bxy[:, 1]) + 0.5 * lift]).astype(np.float32)
@@ -194,8 +197,10 @@ def build_payload(run: RunData, *, frames: int = 120, realization: int | None = 
                          "n": len(bxy), "side": block_side_m(bxy),
                          "alpha": int(look.BLOCK_ALPHA * 255),
                          "without": np.round(bs.people_without()).astype(int).tolist(),
-                         "rgb": [list(look.NO_POWER_RGB), list(look.NO_WATER_RGB),
-                                 list(look.NO_ROAD_RGB)]}
+                         "rgb": [list(look.NO_SERVICE_RGB[k]) for k in NETWORKS],
+                         # the city's kinds (indices into NETWORKS) and their words
+                         "kinds": [NETWORKS.index(k) for k in story.city_kinds(rp)],
+                         "words": [story.SERVICE_WORDS[k] for k in NETWORKS]}
     # hazards
     flood = run.grid("flood_depth_m")
     if flood is not None:

@@ -62,6 +62,11 @@ GUST_ALPHA = (0.2, 0.27, 0.33, 0.38, 0.42)
 NO_POWER_RGB = (35, 35, 45)
 NO_WATER_RGB = (150, 95, 35)
 NO_ROAD_RGB = (120, 120, 120)
+NO_GAS_RGB = (215, 150, 0)
+NO_TELECOM_RGB = (130, 80, 175)
+#: homes without each kind's service, by kind (shading order: NETWORKS, power first)
+NO_SERVICE_RGB = {"power": NO_POWER_RGB, "water": NO_WATER_RGB, "roads": NO_ROAD_RGB,
+                  "gas": NO_GAS_RGB, "telecom": NO_TELECOM_RGB}
 SERVED_RGB = (235, 235, 225)
 BLOCK_ALPHA = 0.65
 
@@ -102,14 +107,19 @@ def gust_rgba(g: np.ndarray) -> np.ndarray:
 
 
 def block_rgba(served: np.ndarray, alpha: float = BLOCK_ALPHA) -> np.ndarray:
-    """RGBA per block from its (b, 3) served fractions: power first, then water, roads.
+    """RGBA per block from its (b, k) served fractions, one column per kind of
+    ``NETWORKS`` (power, water, roads, gas, telecom).
 
-    A block is shaded by the first service it lacks (below half served), in the order
-    power, water, road access; blocks with all three are left clear.
+    A block is shaded by the first service it lacks (below half served), in that
+    order; blocks with every service are left clear (a kind that does not serve a
+    block reads served).
     """
+    from common.names import NETWORKS
+
     s = np.asarray(served) < 0.5
     out = np.zeros((len(s), 4), np.uint8)
-    for k, rgb in ((2, NO_ROAD_RGB), (1, NO_WATER_RGB), (0, NO_POWER_RGB)):
+    for k in reversed(range(s.shape[1])):  # the first kind is written last: it wins
+        rgb = NO_SERVICE_RGB[NETWORKS[k]]
         out[s[:, k], :3] = rgb
         out[s[:, k], 3] = int(alpha * 255)
     return out

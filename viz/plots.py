@@ -151,8 +151,8 @@ def damage_map_figure(run: RunData, time_h: float, realization: int):
     if served is not None:
         handles += [Line2D([], [], color=np.array(c) / 255, marker="s", ls="", alpha=0.7,
                            label=f"homes without {w}")
-                    for c, w in ((look.NO_POWER_RGB, "power"), (look.NO_WATER_RGB, "water"),
-                                 (look.NO_ROAD_RGB, "road access"))]
+                    for c, w in ((look.NO_SERVICE_RGB[k], story.SERVICE_WORDS[k])
+                                 for k in story.city_kinds(rp))]
     if flood is not None:
         edges = look.FLOOD_EDGES_M
         handles += [Line2D([], [], color=look.FLOOD_RGB[k] / 255, marker="s", ls="",

@@ -527,10 +527,9 @@ class Scene:
                         ("on the way", "crew", (look.CREW_TRAVEL_RGB, (40, 40, 40))),
                         ("waiting", "crew", (look.CREW_IDLE_RGB, look.CREW_HALO_RGB))]
         if self.blocks is not None:
-            entries += [("Homes without", None, None),
-                        ("power", "box", look.NO_POWER_RGB),
-                        ("water", "box", look.NO_WATER_RGB),
-                        ("road access", "box", look.NO_ROAD_RGB)]
+            entries += [("Homes without", None, None)]
+            entries += [(story.SERVICE_WORDS[k], "box", look.NO_SERVICE_RGB[k])
+                        for k in self._kinds]
         if self.flood is not None:
             entries.append(("Flood depth", None, None))
             edges = look.FLOOD_EDGES_M

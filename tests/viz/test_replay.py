@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -194,3 +195,60 @@ def test_crews_appear_in_the_default_replay_of_any_realization(tiny_run):
         assert tuple(sc.crews.point_data["rgb"][0]) == (255, 255, 255)
     finally:
         sc.close()
+
+
+@pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                    reason="chromium / chromedriver binary not installed")
+def test_html_shades_homes_by_every_kind_of_the_city(tmp_path):
+    """A five-kind city: one toggle, one legend row and one count per kind; a block
+    without gas is shaded in the gas colour."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from fixtures import five_kind_city
+
+    from twin.run import prepare, run_monte_carlo, write_run
+    from twin.scenario import ScenarioSpec
+    from viz import look
+    from viz.html import write_html
+    from viz.rundata import RunData
+
+    doc = {"name": "five", "city": {"builtin": {}}, "horizon_h": 48, "realizations": 1,
+           "hazards": [{"type": "damage_map", "events": [
+               {"time_h": 1, "assets": ["GG"], "damage_state": "complete"}]}],
+           "crews": {"power": 1, "water": 1, "roads": 1, "gas": 0, "telecom": 1}}
+    prep = prepare(ScenarioSpec.model_validate(doc), net=five_kind_city())
+    write_run(tmp_path / "run", prep, run_monte_carlo(prep, workers=1))
+    out = tmp_path / "r.html"
+    write_html(RunData.from_dir(tmp_path / "run"), out, frames=12, realization=0)
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--enable-unsafe-swiftshader", "--window-size=800,600"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        d.get(out.as_uri())
+        for _ in range(100):
+            if d.execute_script("return !!(window.twinViewer && window.twinViewer.ready)"):
+                break
+            time.sleep(0.1)
+        toggles = d.find_element("id", "toggles").text
+        for word in ("power", "water", "road access", "gas", "telecom"):
+            assert word in toggles
+        d.execute_script("const s = document.getElementById('slider'); s.value = 6;"
+                         "s.dispatchEvent(new Event('input'));")
+        time.sleep(0.3)
+        info = d.find_element("id", "info").text
+        assert "gas: 300" in info and "telecom: 0" in info, info  # GN1 + GN2 blocks
+        legend = d.find_element("id", "legend").get_attribute("innerHTML")
+        assert "telecom" in legend
+        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        d.quit()
+    assert look.block_rgba(np.array([[1, 1, 1, 0, 1.0]]))[0, :3].tolist() == list(
+        look.NO_GAS_RGB)
