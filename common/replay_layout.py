@@ -31,6 +31,9 @@ key                            meaning
                                block (k = len(common.names.NETWORKS), in that order; -1:
                                the kind does not serve it; files of three-kind versions
                                have k = 3 and are padded with -1 when read)
+``system_kinds``               optional (j,) int, indices into NETWORKS of the kinds whose
+                               service makes a block's system service (the scenario's
+                               ``system_kinds``; absent: every kind)
 ``svc__<array>``               the twin's static arrays the service kernel reads
                                (:data:`SERVICE_ARRAYS`), present with the blocks
 ``switch_edge``                optional (k,) int, the edge component each switch is on
@@ -167,6 +170,11 @@ def check(a: dict[str, np.ndarray], *, where: str) -> None:
         if tt is None or ll.ndim != 2 or ll.shape != (len(tt), 2) or not np.isfinite(ll).all() \
                 or not np.isfinite(tt).all():
             raise bad("track_lonlat", "must be (k, 2) finite lon/lat with k 'track_times_h'")
+    if "system_kinds" in a:
+        sk = a["system_kinds"]
+        if sk.ndim != 1 or not np.issubdtype(sk.dtype, np.integer) or (len(sk) and (
+                sk.min() < 0 or sk.max() >= len(NETWORKS))):
+            raise bad("system_kinds", f"must be indices into the {len(NETWORKS)} kinds")
     if "block_population" in a:
         b = len(a["block_population"])
         for k in BLOCK_KEYS:

@@ -17,6 +17,7 @@ import numpy as np
 from common import replay_layout as layout
 from common.intensity import IntensityMeasure
 from hazards.base import HazardField
+from networks.schema import NetworkKind
 from twin.compile import NETWORKS, Twin
 
 #: cap on the stored hazard frames (MB) so a replay bundle stays small
@@ -25,8 +26,10 @@ MAX_GRID_MB = 96.0
 RECESSION_FRAMES = 12
 
 
-def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) -> None:
-    """Write ``replay.npz`` for ``twin`` and the run's hazard ``fields`` (see the layout)."""
+def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField], *,
+                       system_kinds: Sequence[str] | None = None) -> None:
+    """Write ``replay.npz`` for ``twin`` and the run's hazard ``fields`` (see the layout);
+    ``system_kinds``: the scenario's narrowing of the system service, when it has one."""
     s = twin.sites
     arrays: dict[str, np.ndarray] = {
         "ids": twin.ids.astype(str),
@@ -45,6 +48,9 @@ def save_replay_inputs(path: Path, twin: Twin, fields: Sequence[HazardField]) ->
         arrays["terrain_elevation_m"] = twin.terrain.elevation_m.astype(np.float32)
         arrays["terrain_transform"] = np.asarray(twin.terrain.transform, dtype=float)
     arrays.update(_blocks(twin))
+    if system_kinds is not None and "block_nodes" in arrays:
+        arrays["system_kinds"] = np.array([NETWORKS.index(NetworkKind(k))
+                                           for k in system_kinds], dtype=np.int64)
     sw = twin.switches
     if sw is not None and len(sw):  # only then: a run without switches writes what it did
         arrays["switch_edge"] = sw.edge.astype(np.int64)

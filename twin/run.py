@@ -338,7 +338,8 @@ def write_run(out: Path, prep: Prepared, results: Sequence[RealizationResult], *
         tables.events.to_parquet(tmp / "events.parquet", index=False)
         tables.metrics.to_parquet(tmp / "metrics.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False))
-        save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields)
+        save_replay_inputs(tmp / "replay.npz", prep.twin, prep.fields,
+                           system_kinds=prep.config.system_kinds)
         if figures is not None:
             figures(tmp, tables, summary, spec.name)
     return summary

@@ -47,18 +47,25 @@ class BlockService:
     served: np.ndarray  # (T, b, len(NETWORKS)) float32
     population: np.ndarray
     xy: np.ndarray
+    #: the kinds (indices into NETWORKS) whose service makes the system service, as the
+    #: run's scenario said (``system_kinds``); None: every kind
+    system_kinds: np.ndarray | None = None
 
     def people_without(self) -> np.ndarray:
         """(T, len(NETWORKS)) people without each kind's service (0 for absent kinds)."""
         return np.einsum("tbk,b->tk", 1.0 - self.served, self.population)
 
+    def _system(self) -> np.ndarray:
+        s = self.served if self.system_kinds is None else self.served[..., self.system_kinds]
+        return s.prod(axis=2)
+
     def people_without_any(self) -> np.ndarray:
-        """(T,) people missing at least one service (the system view)."""
-        return (1.0 - self.served.prod(axis=2)) @ self.population
+        """(T,) people missing at least one service that counts (the system view)."""
+        return (1.0 - self._system()) @ self.population
 
     def system_fraction(self) -> np.ndarray:
         """(T,) population-weighted share with every service, as the engine's system curve."""
-        return self.served.prod(axis=2) @ self.population / max(self.population.sum(), 1e-12)
+        return self._system() @ self.population / max(self.population.sum(), 1e-12)
 
 
 _DOWN = (st.FAILED, st.OUTAGE, st.UNDER_REPAIR)
@@ -177,8 +184,10 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
             source_ok[tanks] = level > 1e-9
             fed = kernel()[2][tanks]
         last = t_rec
+    sk = rp.get("system_kinds")
     return BlockService(wanted, out, np.asarray(rp["block_population"], float),
-                        np.asarray(rp["block_xy"], float))
+                        np.asarray(rp["block_xy"], float),
+                        None if sk is None else np.asarray(sk, dtype=np.int64))
 
 
 def block_side_m(xy: np.ndarray) -> float:
