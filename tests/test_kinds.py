@@ -202,3 +202,23 @@ def test_replays_follow_the_scenarios_system_kinds(five, tmp_path):
     assert bs.people_without()[1, FIVE.index("gas")] == 300  # GN1 and GN2's blocks
     assert bs.system_fraction()[1] == 1.0  # gas does not count here
     assert check_against_curves(run, bs, 0) < 1e-9
+
+
+def test_validate_refuses_an_action_on_a_kind_the_city_lacks(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    doc = {"name": "no gas here", "city": {"builtin": {"scale": 0.3}}, "horizon_h": 24,
+           "realizations": 1, "hazards": [{"type": "damage_map", "events": [
+               {"time_h": 1, "assets": ["P-SUB-001"], "damage_state": "moderate"}]}],
+           "interventions": [{"time_h": 2, "action": "hold_crews", "utility": "gas",
+                              "count": 1, "duration_h": 3}]}
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "validate", str(p)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2, r.stderr
+    assert "interventions.0: hold_crews.utility: city" in r.stderr
+    assert "has no gas network" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -375,8 +375,12 @@ class _TwinOnly:
 #: What can be checked on the twin alone, before a run: asset ids and their kinds.
 STATIC_CHECKS: dict[type[Action], Callable[[Any, Any], object]] = {
     Fail: _fail_targets,
-    MutualAid: lambda e, a: _road_nodes(e, a.assets, "mutual_aid.assets"),
-    Preposition: lambda e, a: _road_nodes(e, a.assets, "preposition.assets"),
+    MutualAid: lambda e, a: (_utility(e, a.utility, "mutual_aid.utility"),
+                             _road_nodes(e, a.assets, "mutual_aid.assets")),
+    Preposition: lambda e, a: (_utility(e, a.utility, "preposition.utility"),
+                               _road_nodes(e, a.assets, "preposition.assets")),
+    HoldCrews: lambda e, a: _utility(e, a.utility, "hold_crews.utility"),
+    ReleaseCrews: lambda e, a: _utility(e, a.utility, "release_crews.utility"),
     CloseRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "close_road.assets"),
     OpenRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "open_road.assets"),
     Deenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, _LINE, "deenergise.assets"),

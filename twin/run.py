@@ -144,11 +144,18 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                 break  # the members share their inputs: one check says it
         if compute_hazards:
             members.append(tuple(fields_of))
+    from twin.action_handlers import check_on_twin
+    from twin.actions import ActionError
+
     for i, iv in enumerate(spec.interventions):
         for a in iv.assets or ():
             if a not in twin.index:
                 raise ScenarioError(f"asset '{a}' does not exist in the city",
                                     where=f"interventions.{i}.assets")
+        try:  # kinds and classes, on the twin alone (twin validate says it too)
+            check_on_twin(twin, iv.to_action().action)
+        except ActionError as e:
+            raise ActionError(e.text, where=f"interventions.{i}") from None
     staged, notes = _warning(spec, twin, models, ctx, use_cache, compute_hazards)
     config = RunConfig(horizon_h=spec.horizon_h,
                        crews=tuple(getattr(spec.crews, k) for k in NETWORKS),
