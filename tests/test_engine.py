@@ -66,6 +66,31 @@ def test_damage_cascades_and_recovers(tiny):
     from twin.engine import EV
     assert ("TP", EV["cascade_failed"]) in ev and ("PS", EV["cascade_failed"]) in ev
     assert ("SUB", EV["restored"]) in ev
+    # the tank's dry spell is in the events (the views read it, not the storage rule)
+    tank = {EV["ran_dry"]: [], EV["refilled"]: []}
+    for c, y, tm in zip(res.ev_comp, res.ev_type, res.ev_time_h, strict=True):
+        if prep.twin.ids[c] == "T1" and y in tank:
+            tank[y].append(float(tm))
+    assert tank[EV["ran_dry"]] == [pytest.approx(7.0)]
+    assert all(tm > 7.0 for tm in tank[EV["refilled"]])
+
+
+def test_a_repair_inside_an_outage_is_logged_as_still_out(tiny):
+    """A flooded substation repaired while its outage lasts stays out of function, and
+    its events say so (restored, then outage, at the same time; restored at its end)."""
+    from twin.engine import EV
+
+    eng, prep = _engine(tiny, _spec(horizon_h=200))
+    t = prep.twin
+    sub = t.index["SUB"]
+    eng.run(until=1.5)
+    eng.state.outage_until[sub] = 500.0  # as if still flooded until after the repair
+    eng.run()
+    res = eng.result()
+    ev = [(int(y), float(tm)) for c, y, tm in zip(res.ev_comp, res.ev_type, res.ev_time_h,
+                                                   strict=True) if c == sub]
+    done = [tm for y, tm in ev if y == EV["restored"]]
+    assert done and (EV["outage"], done[0]) in ev  # repaired, and still out
 
 
 def test_step_by_step_drill_inject_and_continue(tiny):

@@ -156,6 +156,7 @@ class Engine:
             # the hydraulics drain and fill the tanks (twin.physics), not a fixed storage_h
             tanks = tanks[:0]
         self.tanks = Tanks.full(tanks, twin.storage_h[tanks])
+        self._tank_ok = np.ones(len(tanks), dtype=bool)  # feeding, as last recomputed
         self.edge_time_h = twin.travel_h  # current road travel times (floods slow roads)
         self.tables = EngineTables.build(twin, models)
         self.first_damage = self.env.event()
@@ -558,6 +559,10 @@ class Engine:
             st.claimed[job] = False
             crew.job, crew.status, crew.location = -1, CrewStatus.IDLE, dest
             self._log(np.array([job]), "restored", who)
+            if st.outage_until[job] > self.env.now:
+                # repaired but still out of function (flooded, or its restore delay
+                # running): say so, so that the views do not show it working
+                self._log(np.array([job]), "outage")
             self._recompute()
             self._notify()
             res.release(req)
@@ -608,6 +613,12 @@ class Engine:
         tanks.advance(now, t.storage_h[tanks.idx])
         source_ok = np.ones(t.n, dtype=bool)
         source_ok[tanks.idx] = tanks.level_h > 1e-9
+        flip = source_ok[tanks.idx] != self._tank_ok
+        if flip.any():  # the views read when a tank stopped and started feeding
+            now_ok = source_ok[tanks.idx]
+            self._log(tanks.idx[flip & ~now_ok], "ran_dry")
+            self._log(tanks.idx[flip & now_ok], "refilled")
+            self._tank_ok = now_ok
         served, deps_ok, fed_all, _ = self._service(up, source_ok)
         # backup generators: assets that just lost a dependency run on fuel while it lasts
         lost = ~deps_ok & ~st.on_backup & (st.backup_left > 1e-9)

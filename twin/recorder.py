@@ -15,7 +15,7 @@ import numpy as np
 
 #: Event types of ``events.parquet``, in the order of their integer codes.
 EVENTS = ("damaged", "outage", "cascade_failed", "crew_dispatched", "repair_started",
-          "restored", "switched")
+          "restored", "switched", "ran_dry", "refilled")
 #: Integer code of each event type.
 EV = {name: i for i, name in enumerate(EVENTS)}
 

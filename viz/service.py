@@ -1,9 +1,9 @@
-"""Who has service: population blocks served by power, water and roads at any time.
+"""Who has service: population blocks served by each network kind at any time.
 
 The run records every state change of every component (``events.parquet``) and
 the twin's static arrays (``replay.npz``), so the view re-runs the service kernel
 (:func:`twin.kernels.service.compute_service`) on the states the events give at a
-frame's time, with the engine's rules for what the events do not say:
+frame's time:
 
 - a component is *up* unless damaged, flooded (or tripped) or under repair, or an
   edge behind an open switch (its normal state and the ``switched`` events);
@@ -13,8 +13,10 @@ frame's time, with the engine's rules for what the events do not say:
 - assets with backup generators run on them while their supply is lost; the
   engine logs ``cascade_failed`` when the fuel runs out, so for them the events
   decide;
-- water tanks drain one storage hour per hour while cut off from treatment and
-  stop feeding when dry, refilling when fed again.
+- a water tank feeds until its ``ran_dry`` event and again from its ``refilled``
+  event (the engine logs both when it recomputes service; how long a tank lasts is
+  the engine's rule alone). Runs written before those events existed show their
+  tanks always feeding, and the views warn when that strays from the recorded curve.
 
 A block has a network's service when the node serving it is reached from a
 source. :func:`check_against_curves` measures the difference to the recorded
@@ -26,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from common import replay_layout as layout
 from common.names import NETWORKS
@@ -79,12 +82,11 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
                   transitions=None) -> BlockService | None:
     """Block service of one realization at ``times_h`` (None without population blocks).
 
-    The engine recomputes service when something happens (damage, an outage, a lost
-    or regained supply, a repair, each hazard step, a tank running dry) and tanks
-    change level between those moments; a frame shows the last recomputation. This
-    follows the same clock: tanks advance and are checked for being fed at those
-    moments (skipped while every tank is full and fed and nothing is lost), and each
-    wanted time gets the kernel on its states with the tanks as last recomputed.
+    Everything the service kernel needs is in the events: component states
+    (:func:`viz.states.state_transitions`), the switches' positions (``switched``) and
+    when each tank stopped and started feeding (``ran_dry`` / ``refilled``, recorded by
+    the engine when it recomputed service): each wanted time gets the kernel on those,
+    as the engine had them then. No rule of the engine is repeated here.
     """
     if not has_blocks(run):
         return None
@@ -92,37 +94,31 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
 
     rp = run.replay
     wanted = np.asarray(times_h, dtype=float)
-    t_end = float(wanted.max(initial=0.0))
     ev = st.realization_events(run.events, realization)
     if transitions is None:
         transitions = st.state_transitions(ev, run.ids)
     tt, cc, ss = transitions
-    # the engine's recomputation moments (crew dispatches and repair starts are not)
     kind = ev["event"].astype(str).to_numpy()
     et = ev["time_h"].to_numpy(float)
-    losses = np.unique(et[np.isin(kind, ["damaged", "outage", "cascade_failed"])])
-    steps = [et[kind == "restored"], et[kind == "switched"], losses]
-    for key in [k for k in rp if k.startswith("grid__") and k.endswith("__times_h")]:
-        steps.append(np.asarray(rp[key], float))  # hazard steps
-    moments = np.unique(np.concatenate(steps))
-    moments = moments[moments <= t_end]
     svc = [rp[layout.service_key(k)] for k in layout.SERVICE_ARRAYS]
     primary = rp[layout.service_key(layout.SERVICE_PRIMARY)].astype(bool)
-    is_source = rp[layout.service_key("is_source")].astype(bool)
-    storage = rp.get(layout.service_key(layout.SERVICE_STORAGE))
-    tanks = np.nonzero(is_source & ~primary)[0] if storage is not None else np.zeros(0, int)
-    cap = np.asarray(storage, float)[tanks] if len(tanks) else np.zeros(0)
-    level = cap.copy()
-    fed = np.ones(len(tanks), dtype=bool)
     nodes = rp["block_nodes"].astype(np.int64)
     n = run.n
     ones = np.ones(n, dtype=bool)
     source_ok = ones.copy()
+    # tanks: fed or dry as the engine last recomputed them (their events, in order)
+    tank_ev = np.isin(kind, ["ran_dry", "refilled"])
+    tank_t = et[tank_ev]
+    tank_c = pd.Index(np.asarray(run.ids).astype(str)).get_indexer(
+        ev["asset_id"].astype(str).to_numpy()[tank_ev])
+    tank_ok = kind[tank_ev] == "refilled"
+    tank_order = np.argsort(tank_t, kind="stable")
+    tank_t, tank_c, tank_ok = tank_t[tank_order], tank_c[tank_order], tank_ok[tank_order]
     backup = rp.get(layout.service_key(layout.SERVICE_BACKUP))
     # without the backup hours (an older replay file) every asset trusts its events
     has_backup = np.asarray(backup) > 0 if backup is not None else ones
     state = np.zeros(n, dtype=np.int8)
-    k = 0
+    k = kt = 0
     # switches (twin.flisr): an edge behind an open switch carries nothing
     sw_edge = np.asarray(rp.get("switch_edge", np.zeros(0, np.int64)), dtype=np.int64)
     sw_times = np.unique(et[kind == "switched"]) if len(sw_edge) else np.zeros(0)
@@ -133,13 +129,18 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
         edge_open[sw_edge] = np.asarray(rp["switch_normally_open"], dtype=bool)
 
     def advance(t: float) -> None:
-        nonlocal k
+        nonlocal k, kt
         stop = int(np.searchsorted(tt, t, side="right"))
         if stop > k:
             c, s_ = cc[k:stop][::-1], ss[k:stop][::-1]
             first = np.unique(c, return_index=True)[1]  # the last transition per component
             state[c[first]] = s_[first]
             k = stop
+        stop = int(np.searchsorted(tank_t, t, side="right"))
+        for j in range(kt, stop):
+            if tank_c[j] >= 0:
+                source_ok[tank_c[j]] = tank_ok[j]
+        kt = max(kt, stop)
         if sw_states is not None and len(sw_times):
             j = int(np.searchsorted(sw_times, t, side="right")) - 1
             if j >= 0:
@@ -154,36 +155,14 @@ def block_service(run: RunData, realization: int, times_h: np.ndarray, *,
         return compute_service(up, source_ok, has_backup, *svc, 1000, primary)
 
     out = np.empty((len(wanted), len(nodes), len(NETWORKS)), dtype=np.float32)
-    order = np.argsort(wanted, kind="stable")
-    last, m, j = 0.0, 0, 0  # last recomputation, next moment, next wanted time
     cache: dict[bytes, np.ndarray] = {}
-    while j < len(order):
-        drain = ~fed & (level > 1e-9)
-        t_dry = last + float(level[drain].min()) if drain.any() else np.inf
-        t_mom = float(moments[m]) if m < len(moments) else np.inf
-        t_rec = min(t_dry, t_mom)
-        t_want = float(wanted[order[j]])
-        if t_want < t_rec:  # a frame before the next recomputation
-            advance(t_want)
-            key = state.tobytes() + source_ok[tanks].tobytes() + edge_open[sw_edge].tobytes()
-            if key not in cache:
-                # -1 (a kind that does not serve the block) reads the appended 1.0
-                cache[key] = np.append(kernel()[0], 1.0)[nodes].astype(np.float32)
-            out[order[j]] = cache[key]
-            j += 1
-            continue
-        # a recomputation (moments at or before a frame come first, as in the engine)
-        if t_mom <= t_dry:
-            m += 1
-        advance(t_rec)
-        in_flux = len(tanks) and (not fed.all() or np.any(level < cap - 1e-12))
-        lost = m > 0 and t_rec in losses
-        if len(tanks) and (in_flux or lost or t_rec == t_dry):
-            dt = t_rec - last
-            level = np.where(fed, np.minimum(cap, level + dt), np.maximum(0.0, level - dt))
-            source_ok[tanks] = level > 1e-9
-            fed = kernel()[2][tanks]
-        last = t_rec
+    for j in np.argsort(wanted, kind="stable"):
+        advance(float(wanted[j]))
+        key = state.tobytes() + source_ok.tobytes() + edge_open[sw_edge].tobytes()
+        if key not in cache:
+            # -1 (a kind that does not serve the block) reads the appended 1.0
+            cache[key] = np.append(kernel()[0], 1.0)[nodes].astype(np.float32)
+        out[j] = cache[key]
     sk = rp.get("system_kinds")
     return BlockService(wanted, out, np.asarray(rp["block_population"], float),
                         np.asarray(rp["block_xy"], float),
