@@ -70,3 +70,14 @@ def proximity_dependencies(graphs, existing: tuple[Dependency, ...] = ()) -> tup
                 out += [Dependency(ids[i], road_ids[j], DependencyKind.ROAD_ACCESS)
                         for i, j in zip(todo, np.atleast_1d(k), strict=True)]
     return tuple(out)
+
+
+def nearest_of_classes(graph, classes, xy: np.ndarray) -> np.ndarray | None:
+    """Per point of ``xy`` (k, 2), the id of the nearest node of ``graph`` whose class is
+    in ``classes`` (None when the graph has no such node): a population block's node
+    of a kind, when a file does not name it."""
+    ids, pts = _nodes(graph, tuple(AssetClass(c) for c in classes))
+    if not ids:
+        return None
+    _, j = cKDTree(pts).query(np.asarray(xy, dtype=float).reshape(-1, 2))
+    return np.array(ids, dtype=object)[np.atleast_1d(j)]

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from common.errors import NetworkError
-from networks.interdependencies import proximity_dependencies
+from networks.interdependencies import nearest_of_classes, proximity_dependencies
 from networks.kinds import KINDS, kind_spec
 from networks.model import Dependency, LifelineNetwork, PopulationBlocks, Terrain
 from networks.schema import CLASS_SPECS, AssetClass, DependencyKind, NetworkKind
@@ -293,8 +293,6 @@ def _attrs(r: dict, where: str) -> dict:
 def _population(gdf, graphs, where: str) -> PopulationBlocks | None:
     if gdf is None or len(gdf) == 0:
         return None
-    from scipy.spatial import cKDTree
-
     if "population" not in gdf.columns:
         raise NetworkError("layer 'population' has no 'population' column", where=where)
     x = gdf.geometry.x.to_numpy()
@@ -309,13 +307,11 @@ def _population(gdf, graphs, where: str) -> PopulationBlocks | None:
         if g is None or g.number_of_nodes() == 0:
             continue  # a kind the city does not have serves no block
         classes = k.consumer_classes()
-        ids = [n for n, a in g.nodes(data=True) if AssetClass(a["asset_class"]) in classes]
-        if not ids:
+        near = nearest_of_classes(g, classes, np.column_stack([x, y]))
+        if near is None:
             raise NetworkError(f"population blocks need {col} but the {k.name} network has "
                                f"no {' or '.join(c.value for c in classes)} node", where=where)
-        xy = np.array([(g.nodes[n]["x_m"], g.nodes[n]["y_m"]) for n in ids])
-        _, j = cKDTree(xy).query(np.column_stack([x, y]))
-        nodes[k.kind] = np.array(ids, dtype=object)[j]
+        nodes[k.kind] = near
     ids = gdf["id"].astype(str).to_numpy() if "id" in gdf.columns else np.array(
         [f"B{i}" for i in range(len(gdf))], dtype=object)
     return PopulationBlocks(ids, x, y, gdf["population"].to_numpy(float), nodes)

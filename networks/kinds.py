@@ -26,7 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from networks.schema import CAPACITY_FIELD, CLASS_SPECS, DEMAND_FIELD, AssetClass, NetworkKind
+from networks.schema import (
+    CLASS_SPECS,
+    DEMAND_FIELD,
+    AssetClass,
+    NetworkKind,
+    edge_classes,
+    node_classes,
+)
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,10 @@ class KindSpec:
         return self.kind.value
 
     def node_classes(self) -> tuple[AssetClass, ...]:
-        return tuple(c for c, s in CLASS_SPECS.items() if s.network == self.kind and not s.is_edge)
+        return tuple(node_classes(self.kind))
 
     def edge_classes(self) -> tuple[AssetClass, ...]:
-        return tuple(c for c, s in CLASS_SPECS.items() if s.network == self.kind and s.is_edge)
+        return tuple(edge_classes(self.kind))
 
     def source_classes(self) -> tuple[AssetClass, ...]:
         return tuple(c for c in self.node_classes() if CLASS_SPECS[c].is_source)
@@ -65,9 +72,6 @@ class KindSpec:
         """Node classes that may carry customers or a demand (what a block is served at)."""
         return tuple(c for c in self.node_classes() if c in DEMAND_FIELD or any(
             f.name == "customers" for f in CLASS_SPECS[c].fields))
-
-    def capacity_classes(self) -> tuple[AssetClass, ...]:
-        return tuple(c for c in self.source_classes() if c in CAPACITY_FIELD)
 
 
 K = NetworkKind
@@ -90,7 +94,3 @@ BY_KIND: dict[NetworkKind, KindSpec] = {k.kind: k for k in KINDS}
 def kind_spec(kind: NetworkKind | str) -> KindSpec:
     return BY_KIND[NetworkKind(kind)]
 
-
-def kind_index(kind: NetworkKind | str) -> int:
-    """Position of a kind in :data:`KINDS` (the value of the twin's ``network`` array)."""
-    return KINDS.index(BY_KIND[NetworkKind(kind)])

@@ -176,8 +176,7 @@ def _warn_unsupplied(net: LifelineNetwork, pre: str) -> None:
             continue  # an empty network is a kind the city does not have: no curve at all
         if kind == NetworkKind.ROADS:
             continue  # roads are served by reachability from depots, not by sources
-        sources = [c.value for c, spec in CLASS_SPECS.items()
-                   if spec.network == kind and spec.is_source and not spec.is_edge]
+        sources = [c.value for c in kind_spec(kind).source_classes()]
         if not any(CLASS_SPECS[AssetClass(a["asset_class"])].is_source
                    for _, a in g.nodes(data=True)):
             warnings.warn(f"{pre}the {kind.value} network ({g.number_of_nodes()} nodes) has no "

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from common.errors import InputError
 from common.i18n import Message
 from networks.schema import AssetClass, NetworkKind
 from twin.actions import (
@@ -25,6 +26,7 @@ from twin.actions import (
     ActionError,
     BackupPower,
     CloseRoad,
+    Decision,
     Deenergise,
     Fail,
     HoldCrews,
@@ -317,26 +319,25 @@ def _switch(eng: Engine, idx: np.ndarray, off: bool, what: str, where: str) -> M
 
 _ROAD = Message("what_road_link")
 _LINE = Message("what_power_line")
+#: The switching actions: the links they take and the word for one, whether they
+#: switch off, and what they switch (the key of ``_SWITCH_KEYS``).
+_SWITCHING: dict[type[Action], tuple[set[int], Message, bool, str]] = {
+    CloseRoad: (_ROAD_LINKS, _ROAD, True, "road"),
+    OpenRoad: (_ROAD_LINKS, _ROAD, False, "road"),
+    Deenergise: (_POWER_LINES, _LINE, True, "power"),
+    Reenergise: (_POWER_LINES, _LINE, False, "power"),
+}
 
 
-def close_road(eng: Engine, a: CloseRoad) -> Message:
-    idx = _links(eng, a.assets, _ROAD_LINKS, _ROAD, "close_road.assets")
-    return _switch(eng, idx, True, "road", "close_road.assets")
+def _switch_targets(eng: Engine, a: Action) -> np.ndarray:
+    links, word, _, _ = _SWITCHING[type(a)]
+    return _links(eng, a.assets, links, word, f"{a.name}.assets")
 
 
-def open_road(eng: Engine, a: OpenRoad) -> Message:
-    idx = _links(eng, a.assets, _ROAD_LINKS, _ROAD, "open_road.assets")
-    return _switch(eng, idx, False, "road", "open_road.assets")
-
-
-def deenergise(eng: Engine, a: Deenergise) -> Message:
-    idx = _links(eng, a.assets, _POWER_LINES, _LINE, "deenergise.assets")
-    return _switch(eng, idx, True, "power", "deenergise.assets")
-
-
-def reenergise(eng: Engine, a: Reenergise) -> Message:
-    idx = _links(eng, a.assets, _POWER_LINES, _LINE, "reenergise.assets")
-    return _switch(eng, idx, False, "power", "reenergise.assets")
+def switch_links(eng: Engine, a: Action) -> Message:
+    """close_road, open_road, deenergise, reenergise."""
+    _, _, off, what = _SWITCHING[type(a)]
+    return _switch(eng, _switch_targets(eng, a), off, what, f"{a.name}.assets")
 
 
 def preposition(eng: Engine, a: Preposition) -> Message:
@@ -360,8 +361,7 @@ def preposition(eng: Engine, a: Preposition) -> Message:
 HANDLERS: dict[type[Action], Callable[[Engine, Action], Message]] = {
     Fail: fail, HoldCrews: hold_crews, ReleaseCrews: release_crews, MutualAid: mutual_aid,
     Pin: pin, SetPolicy: set_policy, BackupPower: backup_power, Refuel: refuel,
-    CloseRoad: close_road, OpenRoad: open_road, Deenergise: deenergise,
-    Reenergise: reenergise, Preposition: preposition,
+    Preposition: preposition, **dict.fromkeys(_SWITCHING, switch_links),
 }
 
 
@@ -381,10 +381,7 @@ STATIC_CHECKS: dict[type[Action], Callable[[Any, Any], object]] = {
                                _road_nodes(e, a.assets, "preposition.assets")),
     HoldCrews: lambda e, a: _utility(e, a.utility, "hold_crews.utility"),
     ReleaseCrews: lambda e, a: _utility(e, a.utility, "release_crews.utility"),
-    CloseRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "close_road.assets"),
-    OpenRoad: lambda e, a: _links(e, a.assets, _ROAD_LINKS, _ROAD, "open_road.assets"),
-    Deenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, _LINE, "deenergise.assets"),
-    Reenergise: lambda e, a: _links(e, a.assets, _POWER_LINES, _LINE, "reenergise.assets"),
+    **dict.fromkeys(_SWITCHING, _switch_targets),
     BackupPower: lambda e, a: _powered(e, a.assets),
     Refuel: lambda e, a: lookup(e, a.assets, "refuel.assets"),
     Pin: lambda e, a: lookup(e, a.assets, "pin.assets"),
@@ -397,3 +394,18 @@ def check_on_twin(twin: Twin, action: Action) -> None:
     check = STATIC_CHECKS.get(type(action))
     if check is not None:
         check(_TwinOnly(twin), action)
+
+
+def checked_decisions(twin: Twin, interventions) -> list[Decision]:
+    """A config's ``interventions`` (records or :class:`Decision`) as decisions, each
+    checked on the twin alone; a problem names ``interventions.<i>``."""
+    out = []
+    for i, iv in enumerate(interventions):
+        where = f"interventions.{i}"
+        d = iv if isinstance(iv, Decision) else Decision.from_record(iv, where=where)
+        try:
+            check_on_twin(twin, d.action)
+        except InputError as e:
+            raise ActionError(e.text, where=where) from None
+        out.append(d)
+    return out

@@ -399,10 +399,17 @@ def action_from_record(record: Mapping[str, Any], *, where: str = "") -> Action:
         raise ActionError(e.text, where=where or None) from None
 
 
+#: the ``by`` of a scenario file's interventions, and of what its warning block stages
+SCENARIO_BY = "scenario"
+STAGED_BY = "warning"
+#: decision makers whose decisions come with the scenario file, not from a drill's players
+PRESET_BY = (SCENARIO_BY, STAGED_BY)
+
+
 @dataclass(frozen=True)
 class Decision:
     """An action taken at ``time_h`` (hours since the scenario start) by ``by``
-    (``scenario``, ``api``, ``facilitator``, a player's name)."""
+    (``scenario``, ``warning``, ``api``, ``facilitator``, a player's name)."""
 
     time_h: float
     action: Action
@@ -414,7 +421,7 @@ class Decision:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], *, where: str = "",
-                    by: str = "scenario") -> Decision:
+                    by: str = SCENARIO_BY) -> Decision:
         t = record.get("time_h")
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) \
                 or t < 0:

@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.showwarning = _one_line_warning  # user-facing warnings, not source lines
+    _WARNED.clear()  # once per message and command
     parser = build_parser()
     args = parser.parse_args(argv)
     _terminate_as_interrupt()

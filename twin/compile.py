@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -184,7 +185,7 @@ class Twin:
     def n(self) -> int:
         return len(self.ids)
 
-    @property
+    @cached_property
     def kinds(self) -> tuple[int, ...]:
         """Indices (into ``NETWORKS``) of the kinds this city has, in order: those with
         at least one component. Results, plots and replays show these and no others."""

@@ -49,7 +49,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import simpy
 
-from common.errors import InputError
 from common.i18n import Message
 from hazards.base import HazardField, IntensityMeasure
 from networks.fragility import AssetModels, sample_damage_states
@@ -193,6 +192,7 @@ class Engine:
                                key=lambda d: d.time_h)  # stable: same-time keep their order
         self.flisr = make_flisr(self)  # feeder automation (None without self_healing)
         self._physics_token = 0  # the latest tank-level appointment (physics service)
+        self._windy: dict[int, tuple | None] = {}  # stand-down series per job site
         self._recompute()
 
     # ------------------------------------------------------------------ public API
@@ -209,18 +209,9 @@ class Engine:
 
     def _scheduled(self, interventions) -> list[Decision]:
         """The config's decisions as records, each checked against the twin up front."""
-        from twin.action_handlers import check_on_twin
+        from twin.action_handlers import checked_decisions
 
-        out = []
-        for i, iv in enumerate(interventions):
-            where = f"interventions.{i}"
-            d = iv if isinstance(iv, Decision) else Decision.from_record(iv, where=where)
-            try:
-                check_on_twin(self.twin, d.action)
-            except InputError as e:
-                raise ActionError(e.text, where=where) from None
-            out.append(d)
-        return out
+        return checked_decisions(self.twin, interventions)
 
     @property
     def horizon_h(self) -> float:
@@ -570,7 +561,13 @@ class Engine:
     def _windy_at(self, site: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(times_h, windy) at ``site`` for the stand-down rule, or None when the rule is
         off or no hazard reports sustained wind there above the limit. Several wind
-        fields join on the union of their times (windy when any of them is)."""
+        fields join on the union of their times (windy when any of them is). Computed
+        once per site and run (the fields do not change)."""
+        if site not in self._windy:
+            self._windy[site] = self._windy_series(site)
+        return self._windy[site]
+
+    def _windy_series(self, site: int) -> tuple[np.ndarray, np.ndarray] | None:
         limit = self.config.stand_down_wind_mps
         if limit is None:
             return None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common.names import NETWORKS, SERIES
+from common.names import NETWORKS, series_of
 from common.stats import quantile, time_to_level
 from twin.compile import Twin
 from twin.engine import EVENTS, RealizationResult
@@ -143,8 +143,7 @@ def summarize(tables: RunTables, *, scenario: str, horizon_h: float, realization
     """The ``summary.json`` document."""
     m = tables.metrics
     per = {}
-    present = set(m.network)
-    for s, name in enumerate(n for n in SERIES if n in present):  # the city's kinds
+    for s, name in enumerate(series_of(m.network.unique())):  # the city's kinds, system
         g = m[m.network == name]
         per[name] = {
             "customers": float(customers[s]),

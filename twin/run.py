@@ -144,18 +144,15 @@ def prepare(spec: ScenarioSpec, *, use_cache: bool = True,
                 break  # the members share their inputs: one check says it
         if compute_hazards:
             members.append(tuple(fields_of))
-    from twin.action_handlers import check_on_twin
-    from twin.actions import ActionError
+    from twin.action_handlers import checked_decisions
 
     for i, iv in enumerate(spec.interventions):
         for a in iv.assets or ():
             if a not in twin.index:
                 raise ScenarioError(f"asset '{a}' does not exist in the city",
                                     where=f"interventions.{i}.assets")
-        try:  # kinds and classes, on the twin alone (twin validate says it too)
-            check_on_twin(twin, iv.to_action().action)
-        except ActionError as e:
-            raise ActionError(e.text, where=f"interventions.{i}") from None
+    # kinds and classes, on the twin alone, as the engine will (twin validate says it too)
+    checked_decisions(twin, [iv.model_dump() for iv in spec.interventions])
     staged, notes = _warning(spec, twin, models, ctx, use_cache, compute_hazards)
     config = RunConfig(horizon_h=spec.horizon_h,
                        crews=tuple(getattr(spec.crews, k) for k in NETWORKS),
@@ -190,8 +187,8 @@ def _warning(spec: ScenarioSpec, twin: Twin, models: AssetModels, ctx: HazardCon
     w = spec.warning
     if w is None:
         return [], ()
-    from twin.actions import Decision
-    from twin.warning import STAGED_BY, stage_on_forecast, warning_fields
+    from twin.actions import STAGED_BY, Decision
+    from twin.warning import stage_on_forecast, warning_fields
 
     for i, s in enumerate(w.stage):
         if s.utility not in twin.kind_names():

@@ -355,13 +355,9 @@ def inputs_digest(spec: ScenarioSpec) -> str:
     from twin import __version__
 
     h = hashlib.sha256(__version__.encode())
-    fields = spec.model_dump(mode="json", exclude={"seed"})
-    # optional blocks added later leave the digest of a scenario without them as it was
-    if fields.get("self_healing") is None:
-        fields.pop("self_healing", None)
-    builtin = fields["city"].get("builtin")
-    if builtin is not None and builtin.get("feeder_automation") is None:
-        builtin.pop("feeder_automation", None)
+    # a field left empty (None) is a field not given: optional blocks added later leave
+    # the digest of a scenario without them as it was
+    fields = spec.model_dump(mode="json", exclude={"seed"}, exclude_none=True)
     h.update(json.dumps(fields, sort_keys=True).encode())
 
     def files(value: Any) -> Any:

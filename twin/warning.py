@@ -40,10 +40,6 @@ from twin.compile import Twin
 from twin.engine_tables import hazard_plan
 from twin.scenario import WarningSpec
 
-#: the ``by`` of the decisions a warning block makes (see :class:`twin.actions.Decision`)
-STAGED_BY = "warning"
-#: decision makers whose decisions come with the scenario file, not from a drill's players
-PRESET_BY = ("scenario", STAGED_BY)
 #: assets listed per staging site in the summary (the largest contributions)
 ASSETS_PER_SITE = 5
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.names import NETWORKS
 from networks.kinds import KINDS
 
 #: component states (codes of :data:`viz.states.STATES`): working points green, failed red,
@@ -114,8 +115,6 @@ def block_rgba(served: np.ndarray, alpha: float = BLOCK_ALPHA) -> np.ndarray:
     order; blocks with every service are left clear (a kind that does not serve a
     block reads served).
     """
-    from common.names import NETWORKS
-
     s = np.asarray(served) < 0.5
     out = np.zeros((len(s), 4), np.uint8)
     for k in reversed(range(s.shape[1])):  # the first kind is written last: it wins

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from common.names import NETWORKS
 from viz.look import MAJOR
 
 #: how long a caption stays on screen (scenario hours)
@@ -116,8 +117,6 @@ def services_phrase(kinds) -> str:
 
 def city_kinds(replay) -> list[str]:
     """The kinds of a run's city, in NETWORKS order, from its replay arrays."""
-    from common.names import NETWORKS
-
     present = set(replay["network"].astype(str))
     return [k for k in NETWORKS if k in present]
 
@@ -125,8 +124,6 @@ def city_kinds(replay) -> list[str]:
 def people_line(without: np.ndarray, kinds=("power", "water", "roads")) -> str:
     """'people without power: 123,400 · water: … · road access: …' for one frame:
     ``without[k]`` people lack ``NETWORKS[k]``; one entry per kind in ``kinds``."""
-    from common.names import NETWORKS
-
     parts = [f"{SERVICE_WORDS[k]}: {people(without[NETWORKS.index(k)])}" for k in kinds]
     return "people without " + " · ".join(parts)
 

@@ -123,7 +123,7 @@ from networks.importers.shelby_tables import (
     ShelbyTables,
     read_shelby_tables,
 )
-from networks.interdependencies import proximity_dependencies
+from networks.interdependencies import nearest_of_classes, proximity_dependencies
 from networks.kinds import KINDS
 from networks.model import Dependency, LifelineNetwork, PopulationBlocks
 from networks.schema import DependencyKind, NetworkKind
@@ -276,25 +276,15 @@ def _dependencies(tables: ShelbyTables) -> list[Dependency]:
     return out
 
 
-def _nearest(g: nx.Graph, classes, xy: np.ndarray) -> np.ndarray:
-    from scipy.spatial import cKDTree
-
-    ids = [n for n, a in g.nodes(data=True) if a["asset_class"] in classes]
-    pts = np.array([(g.nodes[n]["x_m"], g.nodes[n]["y_m"]) for n in ids])
-    _, j = cKDTree(pts).query(xy)
-    return np.array(ids, dtype=object)[j]
-
-
 def _population(graphs: Mapping[NetworkKind, nx.Graph]) -> PopulationBlocks:
+    """One block per power load, served by the nearest consumer node of every other kind."""
     pg = graphs[NetworkKind.POWER]
     loads = [n for n, a in pg.nodes(data=True) if a["asset_class"] == "power_load"]
     xy = np.array([(pg.nodes[n]["x_m"], pg.nodes[n]["y_m"]) for n in loads])
-    nodes = {NetworkKind.POWER: np.array(loads, dtype=object),
-             NetworkKind.WATER: _nearest(graphs[NetworkKind.WATER], {"junction"}, xy),
-             NetworkKind.GAS: _nearest(graphs[NetworkKind.GAS], {"gas_node"}, xy),
-             NetworkKind.TELECOM: _nearest(graphs[NetworkKind.TELECOM], {"telecom_node"}, xy),
-             NetworkKind.ROADS: _nearest(graphs[NetworkKind.ROADS],
-                                         {"intersection", "depot"}, xy)}
+    nodes = {NetworkKind.POWER: np.array(loads, dtype=object)}
+    for k in KINDS:
+        if k.kind != NetworkKind.POWER:
+            nodes[k.kind] = nearest_of_classes(graphs[k.kind], k.consumer_classes(), xy)
     return PopulationBlocks(np.array([f"B:{n}" for n in loads], dtype=object), xy[:, 0],
                             xy[:, 1], np.array([pg.nodes[n]["customers"] for n in loads]), nodes)
 

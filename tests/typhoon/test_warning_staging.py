@@ -36,9 +36,9 @@ def warning_scenario(city: Path, tmp_path: Path, *, hazards: list | None = None,
 
 
 def test_the_warning_stages_crews_at_the_riskiest_road_nodes(zhuhai_city, tmp_path):
+    from twin.actions import STAGED_BY
     from twin.run import prepare, run_monte_carlo
     from twin.scenario import load_scenario
-    from twin.warning import STAGED_BY
 
     prep = prepare(load_scenario(warning_scenario(zhuhai_city, tmp_path)))
     staged = [d for d in prep.config.interventions if getattr(d, "by", None) == STAGED_BY]

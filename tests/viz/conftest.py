@@ -34,3 +34,4 @@ def _offscreen():
 @pytest.fixture
 def tiny_run(tmp_path):
     return make_run(tmp_path / "run")
+

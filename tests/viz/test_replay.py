@@ -92,33 +92,15 @@ def test_html_is_self_contained(tiny_run, tmp_path):
                     reason="chromium / chromedriver binary not installed "
                            "(apt-get install chromium chromium-driver)")
 def test_html_plays_in_headless_chromium(tiny_run, tmp_path):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
+    from browser import open_viewer
 
     from viz.html import write_html
     from viz.rundata import RunData
 
     out = tmp_path / "r.html"
     write_html(RunData.from_dir(tiny_run), out, frames=24, realization=0)
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--enable-unsafe-swiftshader", "--window-size=800,600"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d = open_viewer(out, log=True)
     try:
-        d.get(out.as_uri())
-        for _ in range(100):
-            if d.execute_script("return !!(window.twinViewer && window.twinViewer.ready)"):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("viewer did not become ready: "
-                        + d.execute_script("return document.getElementById('msg').textContent"))
-
         def pixels():
             url = d.execute_script("return document.getElementById('c').toDataURL('image/png')")
             return base64.b64decode(url.split(",", 1)[1])
@@ -202,9 +184,7 @@ def test_crews_appear_in_the_default_replay_of_any_realization(tiny_run):
 def test_html_shades_homes_by_every_kind_of_the_city(tmp_path):
     """A five-kind city: one toggle, one legend row and one count per kind; a block
     without gas is shaded in the gas colour."""
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
+    from browser import open_viewer
 
     sys.path.insert(0, str(Path(__file__).parents[1]))
     from fixtures import five_kind_city
@@ -223,19 +203,8 @@ def test_html_shades_homes_by_every_kind_of_the_city(tmp_path):
     write_run(tmp_path / "run", prep, run_monte_carlo(prep, workers=1))
     out = tmp_path / "r.html"
     write_html(RunData.from_dir(tmp_path / "run"), out, frames=12, realization=0)
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--enable-unsafe-swiftshader", "--window-size=800,600"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d = open_viewer(out, log=True)
     try:
-        d.get(out.as_uri())
-        for _ in range(100):
-            if d.execute_script("return !!(window.twinViewer && window.twinViewer.ready)"):
-                break
-            time.sleep(0.1)
         toggles = d.find_element("id", "toggles").text
         for word in ("power", "water", "road access", "gas", "telecom"):
             assert word in toggles

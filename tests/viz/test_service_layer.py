@@ -143,35 +143,16 @@ def test_side_by_side_panels_are_labelled_with_the_difference(tiny_real_run):
 
 def test_html_toggles_the_homes_without_power_in_a_browser(tiny_real_run, tmp_path):
     import base64
-    import shutil
-    import time
-    from pathlib import Path
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not (Path(chromium).exists() and Path(driver).exists()):
-        pytest.skip("chromium / chromedriver not installed (make browser)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
+    from browser import open_viewer
 
     from viz.html import write_html
     from viz.rundata import RunData
 
     out = tmp_path / "r.html"
     write_html(RunData.from_dir(tiny_real_run), out, frames=41, realization=0, pace="even")
-    opts = Options()
-    opts.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--enable-unsafe-swiftshader", "--window-size=900,600"):
-        opts.add_argument(flag)
-    d = webdriver.Chrome(service=Service(driver), options=opts)
+    d = open_viewer(out, size="900,600")
     try:
-        d.get(out.as_uri())
-        for _ in range(100):
-            if d.execute_script("return !!(window.twinViewer && window.twinViewer.ready)"):
-                break
-            time.sleep(0.1)
         d.execute_script("twinViewer.camera.el = 1.5; twinViewer.setFrame(3)")  # t = 3 h
 
         def pixels():

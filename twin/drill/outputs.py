@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from twin.actions import PRESET_BY
 from twin.drill.report import DecisionEffect, render_report
 from twin.drill.session import MAIN, DrillSession
 from twin.drill.weak_points import rank_weak_points
 from twin.output import atomic_dir
 from twin.results import build_tables
 from twin.run import Prepared, run_monte_carlo, write_run
-from twin.warning import PRESET_BY
 
 
 def _system_loss(prep: Prepared, results) -> np.ndarray:

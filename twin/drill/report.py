@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from common.names import NETWORKS, SERIES
+from common.names import NETWORKS, series_of
 from twin.drill.i18n import render, tr
 from twin.drill.session import MAIN, DrillSession
 from twin.drill.weak_points import WeakPoint
@@ -86,8 +86,7 @@ def curves_figure(drill: Any, baseline: Any, branches: dict[str, Any], lang: str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    present = set(drill.network)
-    names = [n for n in SERIES if n in present]  # the city's kinds, then the system
+    names = list(series_of(drill.network.unique()))  # the city's kinds, then the system
     fig, axes = plt.subplots(1, len(names), figsize=(3.5 * len(names), 3.2), sharey=True)
     for ax, net in zip(axes, names, strict=True):
         for df, label, colour in ((baseline, tr("baseline", lang), "#888888"),
@@ -175,7 +174,7 @@ def render_report(session: DrillSession, *, drill_tables, baseline_tables, drill
     parts.append(f"<table class='metrics'><tr><th>{e(tr('metric', lang))}</th><th>"
                  f"{e(tr('drill', lang))}</th><th>{e(tr('baseline', lang))}</th><th>"
                  f"{e(tr('difference', lang))}</th></tr>")
-    names = [s for s in SERIES if s in drill_summary["networks"]]  # the city's series
+    names = series_of(drill_summary["networks"])  # the city's series
     rows = [(tr("people_hours", lang, net=tr(s, lang)), s, "customer_hours_lost")
             for s in names]
     rows += [(tr("time_to_90", lang, net=tr(s, lang)), s, "time_to_90_h")

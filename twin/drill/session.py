@@ -22,12 +22,11 @@ import numpy as np
 
 from common.errors import InputError
 from common.i18n import Message
-from twin.actions import Action, Decision
+from twin.actions import PRESET_BY, STAGED_BY, Action, Decision
 from twin.engine import Engine, Snapshot
 from twin.recorder import RealizationResult
 from twin.run import Prepared, prepare, realization_rng
 from twin.scenario import ScenarioSpec, load_scenario, read_document
-from twin.warning import PRESET_BY, STAGED_BY
 
 MAIN = "main"
 
